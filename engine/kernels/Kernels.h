@@ -1,0 +1,76 @@
+#pragma once
+
+// Compute kernels: dequantization, activation quantization and the dot
+// products behind every matmul. Each dot kernel exists as a scalar
+// reference and in SIMD variants; the variant is chosen once at startup from
+// cpuid (never from compile flags), so one binary runs on AVX2-only guests
+// and uses AVX-512 VNNI where the CPU has it.
+
+#include "engine/format/TensorType.h"
+#include "engine/kernels/Blocks.h"
+
+namespace aisos::engine {
+
+enum class KernelIsa {
+    Scalar,
+    Avx2,   // AVX2 + FMA + F16C
+    Avx512, // AVX-512 F/BW/VL + VNNI
+};
+
+char const* kernel_isa_name(KernelIsa);
+// The best variant this CPU supports.
+KernelIsa detect_kernel_isa();
+bool kernel_isa_supported(KernelIsa);
+
+// What a weight type wants its activations quantized to.
+enum class ActivationFormat {
+    F32,
+    Q8,  // BlockQ8 per 32 elements
+    Q8K, // BlockQ8K per 256 elements
+};
+ActivationFormat activation_format(TensorType weight_type);
+// Bytes of one quantized activation row of n elements (n a multiple of the block size).
+size_t activation_row_bytes(ActivationFormat, size_t n);
+
+// out[c] = dot(weight row w, activation row c) for c < columns (1..4),
+// activation row c starting at a + c * a_stride bytes; n elements.
+using DotFn = void (*)(void const* w, void const* a, size_t a_stride, u32 columns, size_t n, float* out);
+using QuantizeFn = void (*)(float const* x, void* out, size_t n);
+
+constexpr u32 s_max_dot_columns = 4;
+
+struct KernelSet {
+    KernelIsa isa;
+    QuantizeFn quantize_q8;
+    QuantizeFn quantize_q8k;
+    DotFn dot_f32;
+    DotFn dot_f16;
+    DotFn dot_bf16;
+    DotFn dot_q4_0;
+    DotFn dot_q4_1;
+    DotFn dot_q8_0;
+    DotFn dot_q4_k;
+    DotFn dot_q5_k;
+    DotFn dot_q6_k;
+
+    DotFn dot_for(TensorType) const;
+    QuantizeFn quantize_for(ActivationFormat) const; // nullptr for F32
+};
+
+KernelSet const& kernel_set(KernelIsa);
+
+// Scalar, exact reference conversion of n elements (whole blocks) to f32.
+void dequantize_row(TensorType, void const* src, float* dst, size_t n);
+
+// Scalar kernels (the reference); exposed for tests.
+namespace scalar {
+void quantize_q8(float const* x, void* out, size_t n);
+void quantize_q8k(float const* x, void* out, size_t n);
+}
+
+// Variant tables, defined in their own translation units.
+KernelSet const& scalar_kernel_set();
+KernelSet const& avx2_kernel_set();
+KernelSet const& avx512_kernel_set();
+
+} // namespace aisos::engine

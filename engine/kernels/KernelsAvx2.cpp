@@ -1,0 +1,438 @@
+// AVX2 (+FMA, F16C) kernels. Compiled with per-function target attributes
+// so the file builds without -mavx2 and is only entered after cpuid says so.
+
+#include "engine/kernels/KernelsX86.h"
+
+#if defined(__x86_64__)
+
+#    include <cmath>
+#    include <immintrin.h>
+
+#    define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
+
+namespace aisos::engine {
+
+namespace {
+
+AVX2_TARGET inline float hsum_ps(__m256 v)
+{
+    __m128 lo = _mm256_castps256_ps128(v);
+    __m128 hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+AVX2_TARGET inline float half(u16 h) { return _cvtsh_ss(h); }
+
+AVX2_TARGET inline float block_amax(float const* x, u32 count)
+{
+    __m256 const sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_setzero_ps();
+    for (u32 i = 0; i < count; i += 8)
+        m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+    __m128 r = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    r = _mm_max_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_max_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+// Rounds 32 floats times id to int8 (nearest, ties to even, like nearbyint).
+AVX2_TARGET inline __m256i round_32(float const* x, __m256 id)
+{
+    __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 0), id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8), id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 16), id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 24), id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    __m256i lim = _mm256_set1_epi32(127);
+    __m256i nlim = _mm256_set1_epi32(-127);
+    i0 = _mm256_max_epi32(_mm256_min_epi32(i0, lim), nlim);
+    i1 = _mm256_max_epi32(_mm256_min_epi32(i1, lim), nlim);
+    i2 = _mm256_max_epi32(_mm256_min_epi32(i2, lim), nlim);
+    i3 = _mm256_max_epi32(_mm256_min_epi32(i3, lim), nlim);
+    __m256i p01 = _mm256_packs_epi32(i0, i1); // lanes: i0[0..3] i1[0..3] | i0[4..7] i1[4..7]
+    __m256i p23 = _mm256_packs_epi32(i2, i3);
+    __m256i p = _mm256_packs_epi16(p01, p23);
+    // Undo the per-128-bit-lane interleaving of the two packs.
+    return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+AVX2_TARGET inline i32 hsum_i8_32(__m256i v)
+{
+    __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), v);
+    __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+    __m128i r = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
+    r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0x4e));
+    r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0xb1));
+    return _mm_cvtsi128_si32(r);
+}
+
+AVX2_TARGET inline __m256i unpack_nibbles(u8 const* qs)
+{
+    __m128i raw = _mm_loadu_si128(reinterpret_cast<__m128i const*>(qs));
+    __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+AVX2_TARGET inline __m256i dot_u8_i8(__m256i u, __m256i s)
+{
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+template<u32 C>
+AVX2_TARGET void dot_q4_0_columns(BlockQ4_0 const* x, u8 const* a, size_t stride, size_t nb, float* out)
+{
+    __m256 acc[C];
+    float offset[C];
+    for (u32 c = 0; c < C; ++c) {
+        acc[c] = _mm256_setzero_ps();
+        offset[c] = 0;
+    }
+    for (size_t b = 0; b < nb; ++b) {
+        __m256i w = unpack_nibbles(x[b].qs);
+        float dw = half(x[b].d);
+        for (u32 c = 0; c < C; ++c) {
+            auto const* y = reinterpret_cast<BlockQ8 const*>(a + c * stride) + b;
+            __m256i p = dot_u8_i8(w, _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y->qs)));
+            float s = dw * y->d;
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(s), acc[c]);
+            offset[c] += s * static_cast<float>(y->sum);
+        }
+    }
+    for (u32 c = 0; c < C; ++c)
+        out[c] = hsum_ps(acc[c]) - 8.0f * offset[c];
+}
+
+template<u32 C>
+AVX2_TARGET void dot_q4_1_columns(BlockQ4_1 const* x, u8 const* a, size_t stride, size_t nb, float* out)
+{
+    __m256 acc[C];
+    float offset[C];
+    for (u32 c = 0; c < C; ++c) {
+        acc[c] = _mm256_setzero_ps();
+        offset[c] = 0;
+    }
+    for (size_t b = 0; b < nb; ++b) {
+        __m256i w = unpack_nibbles(x[b].qs);
+        float dw = half(x[b].d);
+        float mw = half(x[b].m);
+        for (u32 c = 0; c < C; ++c) {
+            auto const* y = reinterpret_cast<BlockQ8 const*>(a + c * stride) + b;
+            __m256i p = dot_u8_i8(w, _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y->qs)));
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * y->d), acc[c]);
+            offset[c] += mw * y->d * static_cast<float>(y->sum);
+        }
+    }
+    for (u32 c = 0; c < C; ++c)
+        out[c] = hsum_ps(acc[c]) + offset[c];
+}
+
+template<u32 C>
+AVX2_TARGET void dot_q8_0_columns(BlockQ8_0 const* x, u8 const* a, size_t stride, size_t nb, float* out)
+{
+    __m256 acc[C];
+    for (u32 c = 0; c < C; ++c)
+        acc[c] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nb; ++b) {
+        __m256i w = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x[b].qs));
+        __m256i aw = _mm256_sign_epi8(w, w);
+        float dw = half(x[b].d);
+        for (u32 c = 0; c < C; ++c) {
+            auto const* y = reinterpret_cast<BlockQ8 const*>(a + c * stride) + b;
+            __m256i sy = _mm256_sign_epi8(_mm256_loadu_si256(reinterpret_cast<__m256i const*>(y->qs)), w);
+            __m256i p = dot_u8_i8(aw, sy);
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * y->d), acc[c]);
+        }
+    }
+    for (u32 c = 0; c < C; ++c)
+        out[c] = hsum_ps(acc[c]);
+}
+
+enum class FloatKind {
+    F32,
+    F16,
+    BF16,
+};
+
+template<FloatKind K>
+AVX2_TARGET inline __m256 load8(void const* w, size_t i)
+{
+    if constexpr (K == FloatKind::F32)
+        return _mm256_loadu_ps(static_cast<float const*>(w) + i);
+    else if constexpr (K == FloatKind::F16)
+        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<__m128i const*>(static_cast<u16 const*>(w) + i)));
+    else
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<__m128i const*>(static_cast<u16 const*>(w) + i))), 16));
+}
+
+template<FloatKind K>
+inline float load1(void const* w, size_t i)
+{
+    if constexpr (K == FloatKind::F32)
+        return static_cast<float const*>(w)[i];
+    else if constexpr (K == FloatKind::F16)
+        return fp16_to_fp32(static_cast<u16 const*>(w)[i]);
+    else
+        return bf16_to_fp32(static_cast<u16 const*>(w)[i]);
+}
+
+template<FloatKind K, u32 C>
+AVX2_TARGET void dot_float_columns(void const* w, u8 const* a, size_t stride, size_t n, float* out)
+{
+    __m256 acc[C][2];
+    for (u32 c = 0; c < C; ++c)
+        acc[c][0] = acc[c][1] = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 w0 = load8<K>(w, i);
+        __m256 w1 = load8<K>(w, i + 8);
+        for (u32 c = 0; c < C; ++c) {
+            auto const* y = reinterpret_cast<float const*>(a + c * stride);
+            acc[c][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(y + i), acc[c][0]);
+            acc[c][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(y + i + 8), acc[c][1]);
+        }
+    }
+    for (u32 c = 0; c < C; ++c) {
+        auto const* y = reinterpret_cast<float const*>(a + c * stride);
+        float sum = hsum_ps(_mm256_add_ps(acc[c][0], acc[c][1]));
+        for (size_t j = i; j < n; ++j)
+            sum += load1<K>(w, j) * y[j];
+        out[c] = sum;
+    }
+}
+
+#    define AISOS_COLUMNS_DISPATCH(call) \
+        switch (columns) {              \
+        case 1: call(1); break;         \
+        case 2: call(2); break;         \
+        case 3: call(3); break;         \
+        default: call(4); break;        \
+        }
+
+void dot_f32(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
+{
+#    define CALL(c) dot_float_columns<FloatKind::F32, c>(w, static_cast<u8 const*>(a), stride, n, out)
+    AISOS_COLUMNS_DISPATCH(CALL)
+#    undef CALL
+}
+
+void dot_f16(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
+{
+#    define CALL(c) dot_float_columns<FloatKind::F16, c>(w, static_cast<u8 const*>(a), stride, n, out)
+    AISOS_COLUMNS_DISPATCH(CALL)
+#    undef CALL
+}
+
+void dot_bf16(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
+{
+#    define CALL(c) dot_float_columns<FloatKind::BF16, c>(w, static_cast<u8 const*>(a), stride, n, out)
+    AISOS_COLUMNS_DISPATCH(CALL)
+#    undef CALL
+}
+
+void dot_q4_0(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
+{
+#    define CALL(c) dot_q4_0_columns<c>(static_cast<BlockQ4_0 const*>(w), static_cast<u8 const*>(a), stride, n / QK, out)
+    AISOS_COLUMNS_DISPATCH(CALL)
+#    undef CALL
+}
+
+void dot_q4_1(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
+{
+#    define CALL(c) dot_q4_1_columns<c>(static_cast<BlockQ4_1 const*>(w), static_cast<u8 const*>(a), stride, n / QK, out)
+    AISOS_COLUMNS_DISPATCH(CALL)
+#    undef CALL
+}
+
+void dot_q8_0(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
+{
+#    define CALL(c) dot_q8_0_columns<c>(static_cast<BlockQ8_0 const*>(w), static_cast<u8 const*>(a), stride, n / QK, out)
+    AISOS_COLUMNS_DISPATCH(CALL)
+#    undef CALL
+}
+
+AVX2_TARGET float dot_q4_k_one(BlockQ4_K const* x, BlockQ8K const* y, size_t nb)
+{
+    __m256 acc = _mm256_setzero_ps();
+    float offset = 0;
+    __m256i const mask = _mm256_set1_epi8(0x0F);
+    for (size_t b = 0; b < nb; ++b) {
+        u8 sc[8], mn[8];
+        for (u32 j = 0; j < 8; ++j)
+            k_scale_min(j, x[b].scales, sc[j], mn[j]);
+        __m256i sum = _mm256_setzero_si256();
+        i32 msum = 0;
+        for (u32 chunk = 0; chunk < 4; ++chunk) {
+            __m256i q = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x[b].qs + 32 * chunk));
+            __m256i lo = _mm256_and_si256(q, mask);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
+            __m256i a_lo = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y[b].qs + 64 * chunk));
+            __m256i a_hi = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y[b].qs + 64 * chunk + 32));
+            __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a_lo), _mm256_set1_epi16(sc[2 * chunk]));
+            __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a_hi), _mm256_set1_epi16(sc[2 * chunk + 1]));
+            sum = _mm256_add_epi32(sum, _mm256_add_epi32(p_lo, p_hi));
+            i16 const* bs = y[b].bsums + 4 * chunk;
+            msum += mn[2 * chunk] * (bs[0] + bs[1]) + mn[2 * chunk + 1] * (bs[2] + bs[3]);
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(y[b].d * half(x[b].d)), acc);
+        offset += y[b].d * half(x[b].dmin) * static_cast<float>(msum);
+    }
+    return hsum_ps(acc) - offset;
+}
+
+AVX2_TARGET float dot_q5_k_one(BlockQ5_K const* x, BlockQ8K const* y, size_t nb)
+{
+    __m256 acc = _mm256_setzero_ps();
+    float offset = 0;
+    __m256i const mask = _mm256_set1_epi8(0x0F);
+    __m256i const one = _mm256_set1_epi8(1);
+    for (size_t b = 0; b < nb; ++b) {
+        u8 sc[8], mn[8];
+        for (u32 j = 0; j < 8; ++j)
+            k_scale_min(j, x[b].scales, sc[j], mn[j]);
+        __m256i qh = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x[b].qh));
+        __m256i sum = _mm256_setzero_si256();
+        i32 msum = 0;
+        for (u32 chunk = 0; chunk < 4; ++chunk) {
+            __m256i q = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x[b].qs + 32 * chunk));
+            __m256i h_lo = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(static_cast<int>(2 * chunk))), one), 4);
+            __m256i h_hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(static_cast<int>(2 * chunk + 1))), one), 4);
+            __m256i lo = _mm256_or_si256(_mm256_and_si256(q, mask), h_lo);
+            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), mask), h_hi);
+            __m256i a_lo = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y[b].qs + 64 * chunk));
+            __m256i a_hi = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y[b].qs + 64 * chunk + 32));
+            __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a_lo), _mm256_set1_epi16(sc[2 * chunk]));
+            __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a_hi), _mm256_set1_epi16(sc[2 * chunk + 1]));
+            sum = _mm256_add_epi32(sum, _mm256_add_epi32(p_lo, p_hi));
+            i16 const* bs = y[b].bsums + 4 * chunk;
+            msum += mn[2 * chunk] * (bs[0] + bs[1]) + mn[2 * chunk + 1] * (bs[2] + bs[3]);
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(y[b].d * half(x[b].d)), acc);
+        offset += y[b].d * half(x[b].dmin) * static_cast<float>(msum);
+    }
+    return hsum_ps(acc) - offset;
+}
+
+AVX2_TARGET float dot_q6_k_one(BlockQ6_K const* x, BlockQ8K const* y, size_t nb)
+{
+    __m256 acc = _mm256_setzero_ps();
+    float offset = 0;
+    __m256i const mask = _mm256_set1_epi8(0x0F);
+    __m256i const three = _mm256_set1_epi8(3);
+    for (size_t b = 0; b < nb; ++b) {
+        __m256i sum = _mm256_setzero_si256();
+        i32 osum = 0;
+        for (u32 j = 0; j < 16; ++j)
+            osum += x[b].scales[j] * y[b].bsums[j];
+        for (u32 h = 0; h < 2; ++h) {
+            u8 const* ql = x[b].ql + 64 * h;
+            u8 const* qhp = x[b].qh + 32 * h;
+            i8 const* sc = x[b].scales + 8 * h;
+            i8 const* a8 = y[b].qs + 128 * h;
+            __m256i l0 = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(ql));
+            __m256i l1 = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(ql + 32));
+            __m256i qh = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(qhp));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, mask), _mm256_slli_epi16(_mm256_and_si256(qh, three), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), three), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), three), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), three), 4));
+            for (u32 k = 0; k < 4; ++k) {
+                __m256i av = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(a8 + 32 * k));
+                __m256i scales = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], av), scales));
+            }
+        }
+        float s = y[b].d * half(x[b].d);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(s), acc);
+        offset += s * 32.0f * static_cast<float>(osum);
+    }
+    return hsum_ps(acc) - offset;
+}
+
+} // namespace
+
+namespace avx2 {
+
+AVX2_TARGET void quantize_q8(float const* x, void* out, size_t n)
+{
+    auto* blocks = static_cast<BlockQ8*>(out);
+    for (size_t b = 0; b < n / QK; ++b, x += QK) {
+        float amax = block_amax(x, QK);
+        float d = amax / 127.0f;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        __m256i q = round_32(x, _mm256_set1_ps(id));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(blocks[b].qs), q);
+        blocks[b].d = d;
+        blocks[b].sum = hsum_i8_32(q);
+    }
+}
+
+AVX2_TARGET void quantize_q8k(float const* x, void* out, size_t n)
+{
+    auto* blocks = static_cast<BlockQ8K*>(out);
+    for (size_t b = 0; b < n / QK_K; ++b, x += QK_K) {
+        float amax = block_amax(x, QK_K);
+        float d = amax / 127.0f;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        for (u32 g = 0; g < QK_K / 32; ++g) {
+            __m256i q = round_32(x + 32 * g, _mm256_set1_ps(id));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(blocks[b].qs + 32 * g), q);
+            // Sums of 4 in 8 lanes: lanes 0..3 cover elements 0..15, 4..7 cover 16..31.
+            __m256i s32 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
+            __m128i sums = _mm_hadd_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
+            sums = _mm_hadd_epi32(sums, sums);
+            blocks[b].bsums[2 * g] = static_cast<i16>(_mm_extract_epi32(sums, 0));
+            blocks[b].bsums[2 * g + 1] = static_cast<i16>(_mm_extract_epi32(sums, 1));
+        }
+        blocks[b].d = d;
+    }
+}
+
+void dot_q4_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
+{
+    for (u32 c = 0; c < columns; ++c)
+        out[c] = dot_q4_k_one(static_cast<BlockQ4_K const*>(w), reinterpret_cast<BlockQ8K const*>(static_cast<u8 const*>(a) + c * stride), n / QK_K);
+}
+
+void dot_q5_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
+{
+    for (u32 c = 0; c < columns; ++c)
+        out[c] = dot_q5_k_one(static_cast<BlockQ5_K const*>(w), reinterpret_cast<BlockQ8K const*>(static_cast<u8 const*>(a) + c * stride), n / QK_K);
+}
+
+void dot_q6_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
+{
+    for (u32 c = 0; c < columns; ++c)
+        out[c] = dot_q6_k_one(static_cast<BlockQ6_K const*>(w), reinterpret_cast<BlockQ8K const*>(static_cast<u8 const*>(a) + c * stride), n / QK_K);
+}
+
+} // namespace avx2
+
+static KernelSet const s_avx2_set {
+    KernelIsa::Avx2,
+    avx2::quantize_q8,
+    avx2::quantize_q8k,
+    dot_f32,
+    dot_f16,
+    dot_bf16,
+    dot_q4_0,
+    dot_q4_1,
+    dot_q8_0,
+    avx2::dot_q4_k,
+    avx2::dot_q5_k,
+    avx2::dot_q6_k,
+};
+
+KernelSet const& avx2_kernel_set() { return s_avx2_set; }
+
+} // namespace aisos::engine
+
+#else
+
+namespace aisos::engine {
+KernelSet const& avx2_kernel_set() { return scalar_kernel_set(); }
+} // namespace aisos::engine
+
+#endif

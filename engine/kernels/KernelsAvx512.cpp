@@ -1,0 +1,268 @@
+// AVX-512 (F, BW, VL, VNNI) kernels: two 32-element blocks per 512-bit
+// register and vpdpbusd for the int8 dot products. The k-quants and the
+// activation quantization use the AVX2 kernels, which run on any AVX-512 CPU.
+
+#include "engine/kernels/KernelsX86.h"
+
+#if defined(__x86_64__)
+
+// GCC 12 warns inside its own 256->512 cast intrinsics (undefined upper half).
+#    pragma GCC diagnostic ignored "-Wuninitialized"
+#    pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#    include <immintrin.h>
+
+#    define AVX512_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+namespace aisos::engine {
+
+namespace {
+
+AVX512_TARGET inline float half(u16 h) { return _cvtsh_ss(h); }
+
+// Nibbles of two blocks as 64 unsigned bytes in element order:
+// [block0 0..15 | block0 16..31 | block1 0..15 | block1 16..31].
+AVX512_TARGET inline __m512i unpack_two(u8 const* qs0, u8 const* qs1)
+{
+    __m256i raw = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<__m128i const*>(qs1)), _mm_loadu_si128(reinterpret_cast<__m128i const*>(qs0)));
+    __m256i const mask = _mm256_set1_epi8(0x0F);
+    __m256i lo = _mm256_and_si256(raw, mask);                        // [lo b0 | lo b1]
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);  // [hi b0 | hi b1]
+    __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); // [lo b0, lo b1, hi b0, hi b1]
+    return _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(3, 1, 2, 0));
+}
+
+AVX512_TARGET inline __m256i unpack_one(u8 const* qs)
+{
+    __m128i raw = _mm_loadu_si128(reinterpret_cast<__m128i const*>(qs));
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+}
+
+AVX512_TARGET inline __m512i load_two_q8(BlockQ8 const* y)
+{
+    __m256i a0 = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y[0].qs));
+    __m256i a1 = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y[1].qs));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(a0), a1, 1);
+}
+
+
+AVX512_TARGET inline __m512 two_scales_avx512f(float s0, float s1)
+{
+    __m512 lo = _mm512_set1_ps(s0);
+    __m512 hi = _mm512_set1_ps(s1);
+    return _mm512_mask_blend_ps(0xFF00, lo, hi);
+}
+
+AVX512_TARGET inline float hsum256(__m256 v)
+{
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+enum class Kind {
+    Q4_0,
+    Q4_1,
+    Q8_0,
+};
+
+// One template for the three 32-block types: the weight bytes are turned
+// into unsigned bytes once per pair of blocks and reused for every column.
+template<Kind K, u32 C>
+AVX512_TARGET void dot_small_columns(void const* w, u8 const* a, size_t stride, size_t nb, float* out)
+{
+    __m512 acc[C];
+    float offset[C];
+    for (u32 c = 0; c < C; ++c) {
+        acc[c] = _mm512_setzero_ps();
+        offset[c] = 0;
+    }
+    size_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        __m512i wv;
+        float d0, d1, m0 = 0, m1 = 0;
+        if constexpr (K == Kind::Q4_0) {
+            auto const* x = static_cast<BlockQ4_0 const*>(w) + b;
+            wv = unpack_two(x[0].qs, x[1].qs);
+            d0 = half(x[0].d);
+            d1 = half(x[1].d);
+        } else if constexpr (K == Kind::Q4_1) {
+            auto const* x = static_cast<BlockQ4_1 const*>(w) + b;
+            wv = unpack_two(x[0].qs, x[1].qs);
+            d0 = half(x[0].d);
+            d1 = half(x[1].d);
+            m0 = half(x[0].m);
+            m1 = half(x[1].m);
+        } else {
+            auto const* x = static_cast<BlockQ8_0 const*>(w) + b;
+            __m256i w0 = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x[0].qs));
+            __m256i w1 = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x[1].qs));
+            // Signed weights made unsigned by +128; the extra 128 * sum(a) is removed below.
+            wv = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1), _mm512_set1_epi8(static_cast<char>(0x80)));
+            d0 = half(x[0].d);
+            d1 = half(x[1].d);
+        }
+        for (u32 c = 0; c < C; ++c) {
+            auto const* y = reinterpret_cast<BlockQ8 const*>(a + c * stride) + b;
+            __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv, load_two_q8(y));
+            float s0 = d0 * y[0].d, s1 = d1 * y[1].d;
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), two_scales_avx512f(s0, s1), acc[c]);
+            if constexpr (K == Kind::Q4_0)
+                offset[c] -= 8.0f * (s0 * static_cast<float>(y[0].sum) + s1 * static_cast<float>(y[1].sum));
+            else if constexpr (K == Kind::Q4_1)
+                offset[c] += m0 * y[0].d * static_cast<float>(y[0].sum) + m1 * y[1].d * static_cast<float>(y[1].sum);
+            else
+                offset[c] -= 128.0f * (s0 * static_cast<float>(y[0].sum) + s1 * static_cast<float>(y[1].sum));
+        }
+    }
+    for (; b < nb; ++b) {
+        __m256i wv;
+        float d0, m0 = 0;
+        if constexpr (K == Kind::Q4_0) {
+            auto const* x = static_cast<BlockQ4_0 const*>(w) + b;
+            wv = unpack_one(x->qs);
+            d0 = half(x->d);
+        } else if constexpr (K == Kind::Q4_1) {
+            auto const* x = static_cast<BlockQ4_1 const*>(w) + b;
+            wv = unpack_one(x->qs);
+            d0 = half(x->d);
+            m0 = half(x->m);
+        } else {
+            auto const* x = static_cast<BlockQ8_0 const*>(w) + b;
+            wv = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<__m256i const*>(x->qs)), _mm256_set1_epi8(static_cast<char>(0x80)));
+            d0 = half(x->d);
+        }
+        for (u32 c = 0; c < C; ++c) {
+            auto const* y = reinterpret_cast<BlockQ8 const*>(a + c * stride) + b;
+            __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wv, _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y->qs)));
+            float s0 = d0 * y->d;
+            offset[c] += s0 * hsum256(_mm256_cvtepi32_ps(p));
+            if constexpr (K == Kind::Q4_0)
+                offset[c] -= 8.0f * s0 * static_cast<float>(y->sum);
+            else if constexpr (K == Kind::Q4_1)
+                offset[c] += m0 * y->d * static_cast<float>(y->sum);
+            else
+                offset[c] -= 128.0f * s0 * static_cast<float>(y->sum);
+        }
+    }
+    for (u32 c = 0; c < C; ++c)
+        out[c] = _mm512_reduce_add_ps(acc[c]) + offset[c];
+}
+
+enum class FloatKind {
+    F32,
+    F16,
+    BF16,
+};
+
+template<FloatKind K>
+AVX512_TARGET inline __m512 load16(void const* w, size_t i)
+{
+    if constexpr (K == FloatKind::F32)
+        return _mm512_loadu_ps(static_cast<float const*>(w) + i);
+    else if constexpr (K == FloatKind::F16)
+        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<__m256i const*>(static_cast<u16 const*>(w) + i)));
+    else
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<__m256i const*>(static_cast<u16 const*>(w) + i))), 16));
+}
+
+template<FloatKind K>
+inline float load1(void const* w, size_t i)
+{
+    if constexpr (K == FloatKind::F32)
+        return static_cast<float const*>(w)[i];
+    else if constexpr (K == FloatKind::F16)
+        return fp16_to_fp32(static_cast<u16 const*>(w)[i]);
+    else
+        return bf16_to_fp32(static_cast<u16 const*>(w)[i]);
+}
+
+template<FloatKind K, u32 C>
+AVX512_TARGET void dot_float_columns(void const* w, u8 const* a, size_t stride, size_t n, float* out)
+{
+    __m512 acc[C];
+    for (u32 c = 0; c < C; ++c)
+        acc[c] = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 wv = load16<K>(w, i);
+        for (u32 c = 0; c < C; ++c)
+            acc[c] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(reinterpret_cast<float const*>(a + c * stride) + i), acc[c]);
+    }
+    for (u32 c = 0; c < C; ++c) {
+        auto const* y = reinterpret_cast<float const*>(a + c * stride);
+        float sum = _mm512_reduce_add_ps(acc[c]);
+        for (size_t j = i; j < n; ++j)
+            sum += load1<K>(w, j) * y[j];
+        out[c] = sum;
+    }
+}
+
+#    define AISOS_COLUMNS_DISPATCH(call) \
+        switch (columns) {              \
+        case 1: call(1); break;         \
+        case 2: call(2); break;         \
+        case 3: call(3); break;         \
+        default: call(4); break;        \
+        }
+
+#    define AISOS_DEFINE_SMALL(name, kind)                                                                   \
+        void name(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)             \
+        {                                                                                                     \
+            auto const* bytes = static_cast<u8 const*>(a);                                                    \
+            switch (columns) {                                                                                \
+            case 1: dot_small_columns<kind, 1>(w, bytes, stride, n / QK, out); break;                         \
+            case 2: dot_small_columns<kind, 2>(w, bytes, stride, n / QK, out); break;                         \
+            case 3: dot_small_columns<kind, 3>(w, bytes, stride, n / QK, out); break;                         \
+            default: dot_small_columns<kind, 4>(w, bytes, stride, n / QK, out); break;                        \
+            }                                                                                                 \
+        }
+
+AISOS_DEFINE_SMALL(dot_q4_0, Kind::Q4_0)
+AISOS_DEFINE_SMALL(dot_q4_1, Kind::Q4_1)
+AISOS_DEFINE_SMALL(dot_q8_0, Kind::Q8_0)
+
+#    define AISOS_DEFINE_FLOAT(name, kind)                                                                   \
+        void name(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)             \
+        {                                                                                                     \
+            auto const* bytes = static_cast<u8 const*>(a);                                                    \
+            switch (columns) {                                                                                \
+            case 1: dot_float_columns<kind, 1>(w, bytes, stride, n, out); break;                              \
+            case 2: dot_float_columns<kind, 2>(w, bytes, stride, n, out); break;                              \
+            case 3: dot_float_columns<kind, 3>(w, bytes, stride, n, out); break;                              \
+            default: dot_float_columns<kind, 4>(w, bytes, stride, n, out); break;                             \
+            }                                                                                                 \
+        }
+
+AISOS_DEFINE_FLOAT(dot_f32, FloatKind::F32)
+AISOS_DEFINE_FLOAT(dot_f16, FloatKind::F16)
+AISOS_DEFINE_FLOAT(dot_bf16, FloatKind::BF16)
+
+} // namespace
+
+static KernelSet const s_avx512_set {
+    KernelIsa::Avx512,
+    avx2::quantize_q8,
+    avx2::quantize_q8k,
+    dot_f32,
+    dot_f16,
+    dot_bf16,
+    dot_q4_0,
+    dot_q4_1,
+    dot_q8_0,
+    avx2::dot_q4_k,
+    avx2::dot_q5_k,
+    avx2::dot_q6_k,
+};
+
+KernelSet const& avx512_kernel_set() { return s_avx512_set; }
+
+} // namespace aisos::engine
+
+#else
+
+namespace aisos::engine {
+KernelSet const& avx512_kernel_set() { return scalar_kernel_set(); }
+} // namespace aisos::engine
+
+#endif

@@ -1,0 +1,271 @@
+// Every SIMD kernel against the scalar reference on random blocks, and the
+// scalar dot products against dequantize-then-multiply.
+
+#include "engine/kernels/Kernels.h"
+
+#include <cmath>
+#include <cstring>
+#include <gtest/gtest.h>
+#include <random>
+#include <vector>
+
+using namespace aisos::engine;
+
+namespace {
+
+std::vector<KernelIsa> simd_isas()
+{
+    std::vector<KernelIsa> isas;
+    if (kernel_isa_supported(KernelIsa::Avx2))
+        isas.push_back(KernelIsa::Avx2);
+    if (kernel_isa_supported(KernelIsa::Avx512))
+        isas.push_back(KernelIsa::Avx512);
+    return isas;
+}
+
+u16 random_half(std::mt19937& rng, float scale)
+{
+    std::uniform_real_distribution<float> dist(-scale, scale);
+    return fp32_to_fp16(dist(rng));
+}
+
+// Random weight row of n elements of `type`: random bytes with valid scales.
+std::vector<u8> random_row(TensorType type, size_t n, std::mt19937& rng)
+{
+    size_t bytes = tensor_row_bytes(type, n).value();
+    std::vector<u8> row(bytes);
+    for (auto& b : row)
+        b = static_cast<u8>(rng());
+    auto set_half = [&](size_t offset, float scale) {
+        u16 h = random_half(rng, scale);
+        std::memcpy(row.data() + offset, &h, 2);
+    };
+    auto const& info = tensor_type_info(type);
+    size_t blocks = n / info.block_elements;
+    for (size_t b = 0; b < blocks; ++b) {
+        size_t base = b * info.block_bytes;
+        switch (type) {
+        case TensorType::Q4_0:
+        case TensorType::Q8_0:
+            set_half(base, 0.05f);
+            break;
+        case TensorType::Q4_1:
+            set_half(base, 0.05f);
+            set_half(base + 2, 0.5f);
+            break;
+        case TensorType::Q4_K:
+        case TensorType::Q5_K:
+            set_half(base, 0.01f);
+            set_half(base + 2, 0.01f);
+            break;
+        case TensorType::Q6_K:
+            set_half(base + 208, 0.01f);
+            break;
+        default:
+            break;
+        }
+    }
+    if (type == TensorType::F32) {
+        std::uniform_real_distribution<float> dist(-1, 1);
+        for (size_t i = 0; i < n; ++i) {
+            float v = dist(rng);
+            std::memcpy(row.data() + 4 * i, &v, 4);
+        }
+    } else if (type == TensorType::F16 || type == TensorType::BF16) {
+        std::uniform_real_distribution<float> dist(-1, 1);
+        for (size_t i = 0; i < n; ++i) {
+            float v = dist(rng);
+            u16 h;
+            if (type == TensorType::F16) {
+                h = fp32_to_fp16(v);
+            } else {
+                u32 bits;
+                std::memcpy(&bits, &v, 4);
+                h = static_cast<u16>(bits >> 16);
+            }
+            std::memcpy(row.data() + 2 * i, &h, 2);
+        }
+    }
+    return row;
+}
+
+std::vector<float> random_floats(size_t n, std::mt19937& rng)
+{
+    std::normal_distribution<float> dist(0, 1);
+    std::vector<float> v(n);
+    for (auto& x : v)
+        x = dist(rng);
+    return v;
+}
+
+TensorType const s_all_types[] = { TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K };
+
+} // namespace
+
+TEST(Kernels, BlockSizesMatchTypeTable)
+{
+    EXPECT_EQ(tensor_type_info(TensorType::Q4_0).block_bytes, sizeof(BlockQ4_0));
+    EXPECT_EQ(tensor_type_info(TensorType::Q4_1).block_bytes, sizeof(BlockQ4_1));
+    EXPECT_EQ(tensor_type_info(TensorType::Q8_0).block_bytes, sizeof(BlockQ8_0));
+    EXPECT_EQ(tensor_type_info(TensorType::Q4_K).block_bytes, sizeof(BlockQ4_K));
+    EXPECT_EQ(tensor_type_info(TensorType::Q5_K).block_bytes, sizeof(BlockQ5_K));
+    EXPECT_EQ(tensor_type_info(TensorType::Q6_K).block_bytes, sizeof(BlockQ6_K));
+}
+
+TEST(Kernels, HalfConversionRoundTrips)
+{
+    for (u32 h = 0; h < 0x10000; ++h) {
+        if (((h >> 10) & 0x1f) == 0x1f)
+            continue; // inf/nan
+        float f = fp16_to_fp32(static_cast<u16>(h));
+        EXPECT_EQ(fp32_to_fp16(f), h) << h;
+    }
+    EXPECT_EQ(fp16_to_fp32(0x3c00), 1.0f);
+    EXPECT_EQ(fp16_to_fp32(0xc000), -2.0f);
+    EXPECT_EQ(fp16_to_fp32(0x0001), std::ldexp(1.0f, -24));
+}
+
+TEST(Kernels, Q4LowNibbleIsFirstHalf)
+{
+    BlockQ4_0 block {};
+    block.d = fp32_to_fp16(1.0f);
+    block.qs[0] = 0x9A; // element 0 = 0xA - 8 = 2, element 16 = 0x9 - 8 = 1
+    float out[32];
+    dequantize_row(TensorType::Q4_0, &block, out, 32);
+    EXPECT_EQ(out[0], 2.0f);
+    EXPECT_EQ(out[16], 1.0f);
+    EXPECT_EQ(out[1], -8.0f);
+}
+
+TEST(Kernels, QuantizeActivationsMatchScalarExactly)
+{
+    std::mt19937 rng(1);
+    size_t const n = 1024;
+    for (int round = 0; round < 20; ++round) {
+        auto x = random_floats(n, rng);
+        if (round == 0)
+            std::fill(x.begin(), x.begin() + 64, 0.0f); // an all-zero block
+        std::vector<BlockQ8> ref(n / QK), got(n / QK);
+        std::vector<BlockQ8K> refk(n / QK_K), gotk(n / QK_K);
+        scalar::quantize_q8(x.data(), ref.data(), n);
+        scalar::quantize_q8k(x.data(), refk.data(), n);
+        for (auto isa : simd_isas()) {
+            auto const& set = kernel_set(isa);
+            set.quantize_q8(x.data(), got.data(), n);
+            set.quantize_q8k(x.data(), gotk.data(), n);
+            ASSERT_EQ(std::memcmp(ref.data(), got.data(), ref.size() * sizeof(BlockQ8)), 0) << kernel_isa_name(isa);
+            ASSERT_EQ(std::memcmp(refk.data(), gotk.data(), refk.size() * sizeof(BlockQ8K)), 0) << kernel_isa_name(isa);
+        }
+    }
+}
+
+TEST(Kernels, ScalarDotMatchesDequantizedProduct)
+{
+    std::mt19937 rng(2);
+    size_t const n = 512;
+    auto const& set = scalar_kernel_set();
+    for (auto type : s_all_types) {
+        auto row = random_row(type, n, rng);
+        auto x = random_floats(n, rng);
+        auto format = activation_format(type);
+        std::vector<u8> act(activation_row_bytes(format, n));
+        std::vector<float> xa(n);
+        if (format == ActivationFormat::F32) {
+            std::memcpy(act.data(), x.data(), n * 4);
+            xa = x;
+        } else if (format == ActivationFormat::Q8) {
+            set.quantize_q8(x.data(), act.data(), n);
+            auto const* blocks = reinterpret_cast<BlockQ8 const*>(act.data());
+            for (size_t i = 0; i < n; ++i)
+                xa[i] = blocks[i / QK].d * blocks[i / QK].qs[i % QK];
+        } else {
+            set.quantize_q8k(x.data(), act.data(), n);
+            auto const* blocks = reinterpret_cast<BlockQ8K const*>(act.data());
+            for (size_t i = 0; i < n; ++i)
+                xa[i] = blocks[i / QK_K].d * blocks[i / QK_K].qs[i % QK_K];
+        }
+        std::vector<float> w(n);
+        dequantize_row(type, row.data(), w.data(), n);
+        double expected = 0, magnitude = 0;
+        for (size_t i = 0; i < n; ++i) {
+            expected += static_cast<double>(w[i]) * xa[i];
+            magnitude += std::fabs(static_cast<double>(w[i]) * xa[i]);
+        }
+        float got = 0;
+        set.dot_for(type)(row.data(), act.data(), 0, 1, n, &got);
+        EXPECT_NEAR(got, expected, 1e-5 * magnitude + 1e-6) << tensor_type_name(type);
+    }
+}
+
+TEST(Kernels, SimdDotMatchesScalar)
+{
+    std::mt19937 rng(3);
+    for (auto isa : simd_isas()) {
+        auto const& simd = kernel_set(isa);
+        auto const& ref = scalar_kernel_set();
+        for (auto type : s_all_types) {
+            for (size_t n : { 256u, 512u, 768u, 2304u }) {
+                for (u32 columns = 1; columns <= s_max_dot_columns; ++columns) {
+                    auto row = random_row(type, n, rng);
+                    auto format = activation_format(type);
+                    size_t stride = activation_row_bytes(format, n);
+                    std::vector<u8> act(stride * columns);
+                    double magnitude = 0;
+                    for (u32 c = 0; c < columns; ++c) {
+                        auto x = random_floats(n, rng);
+                        for (float v : x)
+                            magnitude += std::fabs(v);
+                        if (format == ActivationFormat::F32)
+                            std::memcpy(act.data() + c * stride, x.data(), n * 4);
+                        else
+                            ref.quantize_for(format)(x.data(), act.data() + c * stride, n);
+                    }
+                    float expected[4], got[4];
+                    ref.dot_for(type)(row.data(), act.data(), stride, columns, n, expected);
+                    simd.dot_for(type)(row.data(), act.data(), stride, columns, n, got);
+                    for (u32 c = 0; c < columns; ++c) {
+                        // Only the float accumulation order differs: relative 1e-5 of the row's magnitude.
+                        EXPECT_NEAR(got[c], expected[c], 1e-5 * magnitude * 0.1 + 1e-4 * std::fabs(expected[c]))
+                            << kernel_isa_name(isa) << " " << tensor_type_name(type) << " n=" << n << " columns=" << columns << " c=" << c;
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(Kernels, SimdExactOnIntegerValuedInputs)
+{
+    // With unit scales and integer activations every product is an exact
+    // small integer, so SIMD and scalar must agree bit for bit.
+    std::mt19937 rng(4);
+    size_t const n = 1024;
+    for (auto isa : simd_isas()) {
+        for (auto type : { TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0 }) {
+            auto row = random_row(type, n, rng);
+            auto const& info = tensor_type_info(type);
+            for (size_t b = 0; b < n / QK; ++b) {
+                u16 one = fp32_to_fp16(1.0f);
+                std::memcpy(row.data() + b * info.block_bytes, &one, 2);
+                if (type == TensorType::Q4_1)
+                    std::memcpy(row.data() + b * info.block_bytes + 2, &one, 2);
+            }
+            std::vector<float> x(n);
+            for (size_t i = 0; i < n; ++i)
+                x[i] = static_cast<float>(static_cast<int>(rng() % 255) - 127);
+            for (size_t b = 0; b < n / QK; ++b)
+                x[b * QK] = 127.0f; // d = 1 for every block
+            std::vector<BlockQ8> act(n / QK);
+            scalar::quantize_q8(x.data(), act.data(), n);
+            float expected, got;
+            scalar_kernel_set().dot_for(type)(row.data(), act.data(), 0, 1, n, &expected);
+            kernel_set(isa).dot_for(type)(row.data(), act.data(), 0, 1, n, &got);
+            EXPECT_EQ(got, expected) << kernel_isa_name(isa) << " " << tensor_type_name(type);
+        }
+    }
+}
+
+TEST(Kernels, DetectReturnsSupportedIsa)
+{
+    EXPECT_TRUE(kernel_isa_supported(detect_kernel_isa()));
+}
