@@ -481,9 +481,11 @@ class _QemuProcess:
 
     def wait_for(self, pattern: str | re.Pattern, timeout: float, start: int = 0) -> re.Match:
         """The first match of `pattern` (re.MULTILINE) in the serial output
-        from offset `start` on, waiting for it to appear."""
+        from offset `start` on, waiting for it to appear. Only complete lines
+        are searched, so "$" never matches in the middle of a line that is
+        still arriving."""
         regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.MULTILINE)
-        return self.wait_until(lambda text: regex.search(text, start), timeout, f"/{regex.pattern}/")
+        return self.wait_until(lambda text: regex.search(text, start, text.rfind("\n") + 1), timeout, f"/{regex.pattern}/")
 
 
 class Machine:
