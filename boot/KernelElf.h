@@ -46,7 +46,8 @@ struct KernelImage {
 // Checks that `data` is an ELF64 little-endian x86_64 ET_EXEC whose program
 // headers and PT_LOAD segments are inside the file, do not overflow, do not
 // overlap, live at or above kernel_virtual_base, span at most
-// max_kernel_span, and whose entry point is inside an executable segment.
+// max_kernel_span, and whose entry point is inside an executable segment
+// (the generic part is lib/elf/Executable.h, shared with module loading).
 Result<KernelImage> parse_kernel_elf(const uint8_t* data, uint64_t size);
 
 // Copies every segment of a parsed image from `file` into `span`, a buffer

@@ -3,7 +3,8 @@
 # convention, which is UEFI's), linked by lld-link without any C runtime.
 # Included by tools/metal.mk, which defines BUILD, CXX, LLD_LINK, FREESTANDING.
 
-BOOT_SOURCES := $(wildcard boot/*.cpp) lib/base/Error.cpp
+# Shared std-free code from lib/: error names and the ELF validator.
+BOOT_SOURCES := $(wildcard boot/*.cpp) lib/base/Error.cpp lib/elf/Executable.cpp
 BOOT_OBJECTS := $(patsubst %.cpp,$(BUILD)/boot/obj/%.obj,$(BOOT_SOURCES))
 BOOT_EFI := $(BUILD)/boot/BOOTX64.EFI
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BOOT_TIMEOUT
 from qemu import derive_image, read_esp_file
 
+# Generous: under TCG on two shared cores OVMF alone takes 10-30 s.
+BOOT_TIMEOUT = 300
 STOPPED = r"^aisos-boot: boot stopped; the machine waits here"
 HANDOVER = r"^aisos-boot: starting the kernel$"
 # Small machines: the loader does not care, and OVMF starts faster.
@@ -49,11 +50,11 @@ def _elf_with(kernel: bytes, offset: int, value: bytes) -> bytes:
 CORRUPTIONS = [
     ("garbage", lambda k: b"this is not an ELF file\n" * 64, r"not an ELF file \(bad magic\)"),
     ("empty", lambda k: b"", r"file is empty"),
-    ("truncated", lambda k: k[:200], r"(program headers extend|PT_LOAD segment extends) beyond the end of the file"),
-    ("wrong-machine", lambda k: _elf_with(k, 18, (0xB7).to_bytes(2, "little")), r"not an x86_64 ELF file"),
-    ("32-bit", lambda k: _elf_with(k, 4, b"\x01"), r"not a 64-bit ELF file"),
+    ("truncated", lambda k: k[:200], r"ELF (program header table|segment data) lies outside the file"),
+    ("wrong-machine", lambda k: _elf_with(k, 18, (0xB7).to_bytes(2, "little")), r"ELF file is not for x86_64"),
+    ("32-bit", lambda k: _elf_with(k, 4, b"\x01"), r"ELF file is not 64-bit"),
     ("entry-outside", lambda k: _elf_with(k, 24, (0xFFFFFFFFFFFF0000).to_bytes(8, "little")),
-     r"entry point is not inside an executable PT_LOAD segment"),
+     r"ELF entry point is not inside an executable segment"),
 ]
 
 

@@ -22,6 +22,7 @@ struct SegmentSpec {
     uint64_t file_size = 0;
     uint64_t memory_size = 0;
     uint8_t fill = 0;
+    uint64_t alignment = 4096;
 };
 
 template<typename T>
@@ -58,7 +59,7 @@ std::vector<uint8_t> make_elf(const std::vector<SegmentSpec>& segments, uint64_t
         put<uint64_t>(out, header + 24, segment.virtual_address);
         put<uint64_t>(out, header + 32, segment.file_size);
         put<uint64_t>(out, header + 40, segment.memory_size);
-        put<uint64_t>(out, header + 48, 4096);
+        put<uint64_t>(out, header + 48, segment.alignment);
         out.resize(data_offset + segment.file_size, 0);
         std::memset(out.data() + data_offset, segment.fill, segment.file_size);
         data_offset = (data_offset + segment.file_size + 4095) & ~4095ull;
@@ -145,7 +146,7 @@ TEST(KernelElf, PageSharedBySegmentsGetsBothPermissions)
 {
     auto elf = make_elf({
                             { .flags = segment_readable | segment_executable, .virtual_address = base, .file_size = 0x100, .memory_size = 0x100 },
-                            { .flags = segment_readable | segment_writable, .virtual_address = base + 0x100, .file_size = 0x10, .memory_size = 0x10 },
+                            { .flags = segment_readable | segment_writable, .virtual_address = base + 0x100, .file_size = 0x10, .memory_size = 0x10, .alignment = 1 },
                         },
         base);
     KernelImage image = parse_kernel_elf(elf.data(), elf.size()).release_value();
@@ -170,48 +171,48 @@ TEST(KernelElf, GapPagesStayUnmapped)
 TEST(KernelElf, RejectsBadHeaders)
 {
     auto good = typical_kernel();
-    EXPECT_EQ(parse_error({}), "file is too small to be an ELF file");
-    EXPECT_EQ(parse_error(std::vector<uint8_t>(good.begin(), good.begin() + 63)), "file is too small to be an ELF file");
+    EXPECT_EQ(parse_error({}), "ELF file is shorter than its header");
+    EXPECT_EQ(parse_error(std::vector<uint8_t>(good.begin(), good.begin() + 63)), "ELF file is shorter than its header");
 
     auto elf = good;
     elf[1] = 'X';
     EXPECT_EQ(parse_error(elf), "not an ELF file (bad magic)");
     elf = good;
     elf[4] = 1;
-    EXPECT_EQ(parse_error(elf), "not a 64-bit ELF file");
+    EXPECT_EQ(parse_error(elf), "ELF file is not 64-bit");
     elf = good;
     elf[5] = 2;
-    EXPECT_EQ(parse_error(elf), "not a little-endian ELF file");
+    EXPECT_EQ(parse_error(elf), "ELF file is not little-endian");
     elf = good;
     elf[6] = 2;
     EXPECT_EQ(parse_error(elf), "unknown ELF version");
     elf = good;
     put<uint16_t>(elf, 18, 183); // EM_AARCH64
-    EXPECT_EQ(parse_error(elf), "not an x86_64 ELF file");
+    EXPECT_EQ(parse_error(elf), "ELF file is not for x86_64");
     elf = good;
     put<uint16_t>(elf, 16, 3); // ET_DYN
-    EXPECT_EQ(parse_error(elf), "not an executable ELF file (ET_EXEC expected)");
+    EXPECT_EQ(parse_error(elf), "ELF file has the wrong type (executable vs position-independent)");
     elf = good;
     put<uint16_t>(elf, 54, 32);
-    EXPECT_EQ(parse_error(elf), "unexpected program header entry size");
+    EXPECT_EQ(parse_error(elf), "ELF program header entry size is wrong");
     elf = good;
     put<uint16_t>(elf, 56, 0);
-    EXPECT_EQ(parse_error(elf), "no program headers");
+    EXPECT_EQ(parse_error(elf), "ELF file has no program headers");
     elf = good;
     put<uint16_t>(elf, 56, 0xffff);
-    EXPECT_EQ(parse_error(elf), "too many program headers");
+    EXPECT_EQ(parse_error(elf), "ELF file has too many program headers");
 }
 
 TEST(KernelElf, RejectsProgramHeadersOutsideTheFile)
 {
     auto elf = typical_kernel();
     put<uint64_t>(elf, 32, elf.size() - 100);
-    EXPECT_EQ(parse_error(elf), "program headers extend beyond the end of the file");
+    EXPECT_EQ(parse_error(elf), "ELF program header table lies outside the file");
     put<uint64_t>(elf, 32, ~0ull - 8); // offset + size overflows
-    EXPECT_EQ(parse_error(elf), "program headers extend beyond the end of the file");
+    EXPECT_EQ(parse_error(elf), "ELF program header table lies outside the file");
     auto truncated = typical_kernel();
     truncated.resize(64 + 56);
-    EXPECT_EQ(parse_error(truncated), "program headers extend beyond the end of the file");
+    EXPECT_EQ(parse_error(truncated), "ELF program header table lies outside the file");
 }
 
 TEST(KernelElf, RejectsBadSegments)
@@ -219,27 +220,32 @@ TEST(KernelElf, RejectsBadSegments)
     const auto good = typical_kernel();
     auto elf = good;
     program_header_field(elf, 0, 32) = 6000; // filesz > memsz
-    EXPECT_EQ(parse_error(elf), "PT_LOAD segment has a file size larger than its memory size");
+    EXPECT_EQ(parse_error(elf), "ELF segment file size exceeds its memory size");
 
     elf = good;
     program_header_field(elf, 1, 8) = elf.size() - 10; // offset near end
-    EXPECT_EQ(parse_error(elf), "PT_LOAD segment extends beyond the end of the file");
+    EXPECT_EQ(parse_error(elf), "ELF segment data lies outside the file");
 
     elf = good;
     program_header_field(elf, 1, 8) = ~0ull - 50; // offset + filesz overflows
-    EXPECT_EQ(parse_error(elf), "PT_LOAD segment extends beyond the end of the file");
+    EXPECT_EQ(parse_error(elf), "ELF segment data lies outside the file");
 
     elf = good;
     program_header_field(elf, 1, 16) = 0x400000; // low half
     EXPECT_EQ(parse_error(elf), "PT_LOAD segment below the kernel virtual base (not a higher-half kernel)");
 
     elf = good;
-    program_header_field(elf, 2, 16) = ~0ull - 0x1000; // vaddr + memsz wraps
-    EXPECT_EQ(parse_error(elf), "PT_LOAD segment wraps around the end of the address space");
+    program_header_field(elf, 2, 16) = 0xffffffffffffe000ull; // vaddr + memsz wraps
+    EXPECT_EQ(parse_error(elf), "ELF segment address range wraps around");
+
+    elf = good;
+    program_header_field(elf, 2, 16) = 0xfffffffffffff000ull; // ends exactly at 2^64
+    program_header_field(elf, 2, 40) = 0x1000;
+    EXPECT_EQ(parse_error(elf), "PT_LOAD segment reaches the end of the address space");
 
     elf = good;
     program_header_field(elf, 1, 16) = base + 0x1000; // rodata inside text
-    EXPECT_EQ(parse_error(elf), "PT_LOAD segments overlap");
+    EXPECT_EQ(parse_error(elf), "ELF segments overlap");
 
     elf = good;
     program_header_field(elf, 2, 40) = 3ull << 29; // 1.5 GiB of .bss
@@ -250,19 +256,19 @@ TEST(KernelElf, RejectsEntryOutsideExecutableCode)
 {
     auto elf = typical_kernel();
     put<uint64_t>(elf, 24, base + 0x2000); // in rodata
-    EXPECT_EQ(parse_error(elf), "entry point is not inside an executable PT_LOAD segment");
+    EXPECT_EQ(parse_error(elf), "ELF entry point is not inside an executable segment");
     put<uint64_t>(elf, 24, 0);
-    EXPECT_EQ(parse_error(elf), "entry point is not inside an executable PT_LOAD segment");
+    EXPECT_EQ(parse_error(elf), "ELF entry point is not inside an executable segment");
     put<uint64_t>(elf, 24, base + 5000); // one past the end of text
-    EXPECT_EQ(parse_error(elf), "entry point is not inside an executable PT_LOAD segment");
+    EXPECT_EQ(parse_error(elf), "ELF entry point is not inside an executable segment");
 }
 
 TEST(KernelElf, RejectsInterpreterAndMissingLoads)
 {
     auto elf = make_elf({ { .type = 3, .file_size = 10, .memory_size = 10 } }, base);
-    EXPECT_EQ(parse_error(elf), "kernel asks for an interpreter (PT_INTERP); it must be static");
+    EXPECT_EQ(parse_error(elf), "ELF file needs a dynamic linker (PT_INTERP)");
     elf = make_elf({ { .type = 4, .file_size = 10, .memory_size = 10 } }, base); // PT_NOTE only
-    EXPECT_EQ(parse_error(elf), "no loadable (PT_LOAD) segments");
+    EXPECT_EQ(parse_error(elf), "ELF file has no loadable segments");
     // An empty PT_LOAD is legal and ignored.
     elf = make_elf({ { .flags = segment_executable, .file_size = 16, .memory_size = 16 }, { .virtual_address = base + 0x8000 } }, base);
     auto result = parse_kernel_elf(elf.data(), elf.size());
@@ -276,7 +282,7 @@ TEST(KernelElf, RejectsTooManySegments)
     for (size_t i = 0; i <= max_kernel_segments; ++i)
         segments.push_back({ .flags = segment_readable | segment_executable, .virtual_address = base + i * 0x1000, .file_size = 8, .memory_size = 8 });
     auto elf = make_elf(segments, base);
-    EXPECT_EQ(parse_error(elf), "too many PT_LOAD segments");
+    EXPECT_EQ(parse_error(elf), "ELF file has too many loadable segments");
     segments.pop_back();
     elf = make_elf(segments, base);
     EXPECT_EQ(parse_error(elf), "(no error)");
