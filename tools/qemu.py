@@ -343,6 +343,8 @@ class _QemuProcess:
         self._threads: list[threading.Thread] = []
         self._log: Optional[object] = None
         self.started_at: Optional[float] = None
+        self.lines: list[tuple[float, str]] = []  # (seconds after start, line) as each line completed
+        self._line_begin = 0
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
@@ -441,10 +443,22 @@ class _QemuProcess:
             cut = escape  # wait for the rest of this escape sequence
         self._pending = pending[cut:]
         self._text += _ANSI_ESCAPE.sub("", pending[:cut]).replace("\r", "")
+        self._stamp_lines()
+
+    def _stamp_lines(self) -> None:
+        """Records when each complete line arrived, for boot-time figures."""
+        now = time.monotonic() - (self.started_at or 0.0)
+        while True:
+            newline = self._text.find("\n", self._line_begin)
+            if newline == -1:
+                return
+            self.lines.append((now, self._text[self._line_begin:newline]))
+            self._line_begin = newline + 1
 
     def _append_final(self) -> None:
         self._text += self._pending.replace("\r", "")
         self._pending = ""
+        self._stamp_lines()
 
     # -- waiting -----------------------------------------------------------
     def _tail(self, chars: int = 3000) -> str:
@@ -541,6 +555,21 @@ class Machine:
         return self._process.returncode
 
     @property
+    def lines(self) -> list[tuple[float, str]]:
+        """Every complete serial line with the time it arrived, in seconds
+        after QEMU started (host clock, so it includes firmware time)."""
+        with self._process._condition:
+            return list(self._process.lines)
+
+    def line_time(self, pattern: str) -> Optional[float]:
+        """When the first line matching `pattern` arrived, or None."""
+        regex = re.compile(pattern)
+        for seconds, line in self.lines:
+            if regex.search(line):
+                return seconds
+        return None
+
+    @property
     def seconds_since_start(self) -> float:
         started = self._process.started_at
         return 0.0 if started is None else time.monotonic() - started
@@ -632,10 +661,59 @@ def boot_command_line(config: MachineConfig) -> str:
     return " ".join(qemu_command(config, accel, Path("<copy of OVMF_VARS>")))
 
 
+BOOT_MILESTONES = (
+    ("loader started", r"^aisos-boot: aiSOS loader"),
+    ("kernel entered", r"^aisos: "),
+    ("kernel ready", r"^aisos: ready$"),
+)
+
+
+def measure_boot(image: Path, runs: int, smp: int, mem: int, accel: str, until: str, timeout: float) -> int:
+    """Boots `runs` times and prints when each milestone line arrived
+    (seconds after QEMU started) and the median of each."""
+    import statistics
+    milestones = list(BOOT_MILESTONES)
+    if all(pattern != until for _, pattern in milestones):
+        milestones.append((f"/{until}/", until))
+    results: dict[str, list[float]] = {name: [] for name, _ in milestones}
+    for run in range(runs):
+        with Machine(MachineConfig(image=image, smp=smp, mem=mem, accel=accel, name="boot-time")) as machine:
+            machine.wait_for(until, timeout=timeout)
+            row = []
+            for name, pattern in milestones:
+                seconds = machine.line_time(pattern)
+                if seconds is not None:
+                    results[name].append(seconds)
+                row.append(f"{name} {seconds:.2f} s" if seconds is not None else f"{name} -")
+            print(f"run {run + 1} ({machine.accel}): " + ", ".join(row), flush=True)
+    print("median: " + ", ".join(f"{name} {statistics.median(values):.2f} s" for name, values in results.items() if values))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(prog="tools/qemu.py", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("kvm", help="probe KVM again and print the verdict")
+    timing = commands.add_parser("boot-time", help="median time from QEMU start to boot milestones")
+    timing.add_argument("--image", type=Path, default=BUILD / "metal" / "aisos.iso")
+    timing.add_argument("--runs", type=int, default=5)
+    timing.add_argument("--smp", type=int, default=4)
+    timing.add_argument("--mem", type=int, default=4096)
+    timing.add_argument("--accel", choices=ACCELS, default="auto")
+    timing.add_argument("--until", default=r"^aisos: ready$", help="regex of the last milestone line")
+    timing.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "kvm":
+            usable, why = kvm_usable(refresh=True)
+            print(f"kvm usable: {usable} ({why})")
+            return 0
+        return measure_boot(args.image, args.runs, args.smp, args.mem, args.accel, args.until, args.timeout)
+    except MachineError as error:
+        print(f"tools/qemu.py: {error}", file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
-    # `python3 tools/qemu.py kvm` prints the KVM verdict (probing again).
-    if sys.argv[1:] == ["kvm"]:
-        usable, why = kvm_usable(refresh=True)
-        print(f"kvm usable: {usable} ({why})")
-        sys.exit(0)
-    print(__doc__)
+    sys.exit(main(sys.argv[1:]))
