@@ -114,6 +114,15 @@ public:
         return {};
     }
 
+    // Grows without initializing the new elements (plain data only), so
+    // large buffers are committed page by page as they are written.
+    ErrorOr<void> try_resize_uninitialized(size_t count) requires std::is_trivially_copyable_v<T>
+    {
+        TRY(try_reserve(count));
+        m_size = count;
+        return {};
+    }
+
     void shrink_size(size_t count)
     {
         while (m_size > count)
