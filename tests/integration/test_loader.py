@@ -106,3 +106,38 @@ def test_loader_hands_over_to_kernel(boot, metal_build, image_name):
     handover = machine.wait_for(HANDOVER, timeout=120)
     assert "aisos-boot: error" not in machine.output
     machine.wait_for(r"^aisos: ", timeout=BOOT_TIMEOUT, start=handover.end())
+
+
+def test_run_script_boots_with_the_given_config(metal_build, tmp_path):
+    """./aisos run --config FILE: tools/run.py swaps aisos.cfg in a copy of
+    the image, creates the NVMe disk, and streams the console to stdout."""
+    import queue
+    import subprocess
+    import sys
+    import threading
+
+    from qemu import ROOT, free_tcp_port
+
+    config = tmp_path / "custom.cfg"
+    config.write_text("# custom configuration for this test\nhostname=run-test\n")
+    disk = tmp_path / "disk.img"
+    command = [sys.executable, str(ROOT / "tools" / "run.py"), "--no-build", "--image", str(metal_build / "aisos.img"),
+               "--config", str(config), "--disk", str(disk), "--port", str(free_tcp_port()), "--smp", "1", "--mem", "512"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               text=True, errors="replace")
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout] + [lines.put(None)], daemon=True).start()
+    seen = []
+    try:
+        expected = f"aisos-boot: loaded \\aisos\\aisos.cfg ({config.stat().st_size} bytes)"
+        while True:
+            line = lines.get(timeout=BOOT_TIMEOUT)
+            assert line is not None, "run.py ended early:\n" + "".join(seen)
+            seen.append(line)
+            if expected in line:
+                break
+        assert disk.stat().st_size == 2 << 30, "run.py should create a 2 GiB sparse disk"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert process.returncode in (0, 130), "".join(seen[-20:])
