@@ -16,6 +16,10 @@ IMAGE_ESP := $(BUILD)/esp.img
 IMAGE_ISO := $(BUILD)/aisos.iso
 IMAGE_DISK := $(BUILD)/aisos.img
 
+# Which config and initrd went in: a change of choice (build/aisos.cfg
+# created, initrd removed) rebuilds the images even when no file is newer.
+IMAGE_INPUTS := $(BUILD)/image-inputs.txt
+
 # mtools refuses some geometries it considers odd unless told not to check.
 IMAGE_MTOOLS := MTOOLS_SKIP_CHECK=1 MTOOLS_NO_VFAT=0
 
@@ -25,7 +29,12 @@ images: $(IMAGE_ISO) $(IMAGE_DISK)
 # Size: the files plus a quarter and 4 MiB for FAT overhead, at least 16 MiB;
 # FAT32 from 64 MiB up (what the UEFI spec prefers for fixed disks), FAT16
 # below (FAT32 needs ~65k clusters).
-$(IMAGE_ESP): $(BOOT_EFI) $(IMAGE_KERNEL) $(IMAGE_CONFIG) $(IMAGE_INITRD) tools/image.mk
+.PHONY: image-inputs-check
+$(IMAGE_INPUTS): image-inputs-check
+	@mkdir -p $(dir $@)
+	@echo "config=$(IMAGE_CONFIG) initrd=$(IMAGE_INITRD)" | cmp -s - $@ || echo "config=$(IMAGE_CONFIG) initrd=$(IMAGE_INITRD)" > $@
+
+$(IMAGE_ESP): $(BOOT_EFI) $(IMAGE_KERNEL) $(IMAGE_CONFIG) $(IMAGE_INITRD) $(IMAGE_INPUTS) tools/image.mk
 	@mkdir -p $(dir $@)
 	@rm -f $@.tmp
 	@bytes=$$(cat $(BOOT_EFI) $(IMAGE_KERNEL) $(IMAGE_CONFIG) $(IMAGE_INITRD) | wc -c); \
