@@ -1,0 +1,21 @@
+#pragma once
+
+// aisos.cfg as the kernel uses it: parsed by lib/config, warnings and errors
+// logged, safe defaults for anything missing or bad.
+
+#include "kernel/DebugFault.h"
+#include "kernel/console/Log.h"
+
+#include <span>
+#include <stdint.h>
+
+namespace aisos {
+
+struct BootConfig {
+    log::Level log_level { log::Level::Info };
+    DebugFault debug_fault { DebugFault::None };
+};
+
+BootConfig load_boot_config(std::span<const uint8_t> file);
+
+} // namespace aisos
