@@ -52,3 +52,15 @@ mm::HeapStatistics statistics()
 }
 
 } // namespace aisos::heap
+
+#include "kernel/mm/KernelAllocator.h"
+
+namespace aisos {
+
+KernelAllocator& KernelAllocator::the()
+{
+    static KernelAllocator s_allocator;
+    return s_allocator;
+}
+
+} // namespace aisos
