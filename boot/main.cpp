@@ -41,6 +41,20 @@ constexpr uint64_t max_mapped_physical = 1ull << 46;
 
 efi::SystemTable* s_system_table = nullptr;
 
+// The hand-over sets EFER.NXE and uses the NX bit; on a CPU without it that
+// would fault after ExitBootServices, so check while we can still say so.
+bool cpu_has_no_execute()
+{
+    uint32_t eax = 0x80000000, ebx = 0, ecx = 0, edx = 0;
+    asm volatile("cpuid" : "+a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx));
+    if (eax < 0x80000001)
+        return false;
+    eax = 0x80000001;
+    ecx = 0;
+    asm volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
+    return (edx & (1u << 20)) != 0;
+}
+
 [[noreturn]] void park()
 {
     // The firmware's watchdog would reset the machine after 5 minutes and
@@ -193,6 +207,9 @@ extern "C" efi::Status EFIAPI efi_main(efi::Handle image, efi::SystemTable* syst
     s_system_table = system_table;
     console::initialize(system_table);
     say("aiSOS loader; firmware: ", system_table->firmware_vendor ? system_table->firmware_vendor : u"unknown", " rev ", Hex { system_table->firmware_revision });
+
+    if (!cpu_has_no_execute())
+        fail("cannot start aiSOS", Error::unsupported("the CPU has no NX (execute-disable) bit"));
 
     efi::FileProtocol* root = must(open_boot_volume(system_table, image), "cannot open the boot volume");
 

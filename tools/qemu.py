@@ -502,6 +502,19 @@ class _QemuProcess:
         return self.wait_until(lambda text: regex.search(text, start, text.rfind("\n") + 1), timeout, f"/{regex.pattern}/")
 
 
+MAX_LOGS = 500
+
+
+def _prune_logs(log_dir: Path) -> None:
+    """Keeps the newest MAX_LOGS serial logs so build/test-logs stays small."""
+    try:
+        logs = sorted(log_dir.glob("*.log"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for old in logs[MAX_LOGS:]:
+            old.unlink()
+    except OSError:
+        pass  # racing with another run's pruning is harmless
+
+
 class Machine:
     """One aiSOS guest. start() boots it; wait_for() waits for serial output;
     kill() (or leaving the `with` block) ends QEMU and cleans up."""
@@ -516,6 +529,7 @@ class Machine:
         variables = self._scratch / "OVMF_VARS.fd"
         shutil.copyfile(find_firmware(OVMF_VARS_CANDIDATES, "variables"), variables)
         self.command = qemu_command(config, self.accel, variables)
+        _prune_logs(log_dir)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", config.name)[:100]
         self.log_path = log_dir / f"{safe_name}-{stamp}-{os.getpid()}-{id(self) & 0xffff:04x}.log"
