@@ -67,6 +67,28 @@ bool is_printable_token(std::string_view text)
     return true;
 }
 
+// A copy of `text` that is safe to put in a log line: at most 64 bytes, cut
+// on a UTF-8 boundary, tabs (the only control character a line may hold)
+// shown as spaces.
+struct Echo {
+    char buffer[65];
+    size_t length { 0 };
+
+    explicit Echo(std::string_view text)
+    {
+        size_t count = text.size() < 64 ? text.size() : 64;
+        if (count < text.size()) {
+            while (count > 0 && (static_cast<unsigned char>(text[count]) & 0xc0) == 0x80)
+                --count; // do not split a multi-byte character
+        }
+        for (size_t i = 0; i < count; ++i)
+            buffer[i] = static_cast<unsigned char>(text[i]) < 0x20 ? ' ' : text[i];
+        length = count;
+        buffer[length] = 0;
+    }
+    std::string_view view() const { return { buffer, length }; }
+};
+
 enum class Key : uint8_t {
     Ip,
     Gateway,
@@ -176,7 +198,7 @@ private:
                 info = &candidate;
         }
         if (!info) {
-            report(Severity::Warning, "unknown key '{}': ignored", key);
+            report(Severity::Warning, "unknown key '{}': ignored", Echo(key).view());
             return;
         }
         auto index = static_cast<size_t>(info->key);
@@ -191,7 +213,7 @@ private:
         if (info.secret)
             report(Severity::Error, "{}: invalid value ({}); {}", info.name, expected, fallback);
         else
-            report(Severity::Error, "{}: invalid value '{}' (expected {}); {}", info.name, value.substr(0, 64), expected, fallback);
+            report(Severity::Error, "{}: invalid value '{}' (expected {}); {}", info.name, Echo(value).view(), expected, fallback);
     }
 
     void apply(KeyInfo const& info, std::string_view value)

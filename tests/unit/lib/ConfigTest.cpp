@@ -301,3 +301,17 @@ TEST(Config, RandomInputNeverCrashes)
         EXPECT_LE(config.hostname.view().size(), 63u);
     }
 }
+
+TEST(Config, EchoedTextIsSanitized)
+{
+    // Found by fuzz_config: a tab inside an unknown key reached the log.
+    Recorder recorder;
+    parse("bad\tkey=1\nlog_level=lo\tud\nhostname=" + std::string(63, 'x') + "\xc3\xa9\xc3\xa9\n", recorder);
+    ASSERT_EQ(recorder.reports.size(), 3u) << recorder.all();
+    for (auto& r : recorder.reports) {
+        for (char c : r.message)
+            EXPECT_GE(static_cast<unsigned char>(c), 0x20) << r.message;
+        EXPECT_TRUE(is_valid_utf8(r.message)) << r.message;
+    }
+    EXPECT_NE(recorder.reports[0].message.find("bad key"), std::string::npos);
+}
