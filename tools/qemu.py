@@ -184,7 +184,10 @@ def kvm_usable(refresh: bool = False) -> tuple[bool, str]:
     usable, reason = probe_kvm()
     try:
         KVM_VERDICT.parent.mkdir(parents=True, exist_ok=True)
-        KVM_VERDICT.write_text(json.dumps({"key": key, "usable": usable, "reason": reason}) + "\n")
+        # Atomic, since several test runs may probe at the same time.
+        temporary = KVM_VERDICT.with_name(f"{KVM_VERDICT.name}.{os.getpid()}")
+        temporary.write_text(json.dumps({"key": key, "usable": usable, "reason": reason}) + "\n")
+        temporary.replace(KVM_VERDICT)
     except OSError:
         pass  # no cache, no harm: the next run probes again
     return usable, reason
