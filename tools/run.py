@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from qemu import (  # noqa: E402
-    ACCELS, BUILD, NIC_DEVICES, Machine, MachineConfig, MachineError, MachineExited, derive_image)
+    ACCELS, BUILD, NIC_DEVICES, Machine, MachineConfig, MachineError, derive_image)
 
 METAL = BUILD / "metal"
 DEFAULT_IMAGE = METAL / "aisos.img"
