@@ -14,6 +14,24 @@ constexpr uint32_t dead_magic = 0xdeadd00du;
 
 constexpr size_t align_up(size_t value, size_t alignment) { return (value + alignment - 1) & ~(alignment - 1); }
 
+// Smallest class for each 16-byte size step, so the common (16-byte
+// aligned) path needs no search.
+struct ClassTable {
+    uint8_t index[Heap::largest_small_size / 16 + 1];
+};
+constexpr ClassTable make_class_table()
+{
+    ClassTable table {};
+    size_t class_index = 0;
+    for (size_t step = 0; step <= Heap::largest_small_size / 16; ++step) {
+        while (Heap::class_size(class_index) < step * 16)
+            ++class_index;
+        table.index[step] = static_cast<uint8_t>(class_index);
+    }
+    return table;
+}
+constexpr ClassTable s_class_table = make_class_table();
+
 } // namespace
 
 struct Heap::SlabHeader {
@@ -158,7 +176,10 @@ ErrorOr<void*> Heap::allocate(size_t size, size_t alignment)
     bool served = false;
     // Slots start at header_size + k * class_size within a page, so they
     // are aligned to A (A <= 64) exactly when the class size is.
-    if (size <= largest_small_size && alignment <= header_size) {
+    if (size <= largest_small_size && alignment == min_alignment) {
+        result = allocate_small(s_class_table.index[(size + 15) / 16]);
+        served = true;
+    } else if (size <= largest_small_size && alignment <= header_size) {
         for (size_t i = 0; i < class_count; ++i) {
             if (s_class_sizes[i] >= size && s_class_sizes[i] % alignment == 0) {
                 result = allocate_small(i);

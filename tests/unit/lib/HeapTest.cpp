@@ -226,3 +226,24 @@ TEST(Heap, RandomStormKeepsContents)
     EXPECT_EQ(heap.statistics().bytes_in_use, 0u);
     EXPECT_LE(provider.in_use(), Heap::class_count);
 }
+
+TEST(Heap, EverySmallSizeGetsTheSmallestFittingClass)
+{
+    FakePageProvider provider;
+    Heap heap(provider);
+    for (size_t size = 0; size <= Heap::largest_small_size; ++size) {
+        size_t expected = 0;
+        for (size_t i = 0; i < Heap::class_count; ++i) {
+            if (Heap::class_size(i) >= (size ? size : 1)) {
+                expected = Heap::class_size(i);
+                break;
+            }
+        }
+        void* p = MUST(heap.allocate(size));
+        ASSERT_EQ(MUST(heap.usable_size(p)), expected) << size;
+        MUST(heap.free(p));
+    }
+    void* big = MUST(heap.allocate(Heap::largest_small_size + 1));
+    EXPECT_EQ(MUST(heap.usable_size(big)), 4096u - 64u); // one page minus the header
+    MUST(heap.free(big));
+}
