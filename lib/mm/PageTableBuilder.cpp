@@ -249,4 +249,86 @@ ErrorOr<void> PageTableBuilder::unmap(uint64_t virt, uint64_t size)
     }
 }
 
+void PageTableBuilder::walk_mappings(uint64_t virt, uint64_t size, void (*visit)(void*, Mapping const&), void* context) const
+{
+    if (validate_range(virt, size).is_error())
+        return;
+    uint64_t cursor = virt;
+    uint64_t end_inclusive = virt + size - 1;
+    while (true) {
+        auto lookup = find(cursor);
+        uint64_t span = entry_span(lookup.level);
+        uint64_t entry_start = cursor & ~(span - 1);
+        uint64_t entry = *lookup.entry;
+        if (entry & present)
+            visit(context, Mapping { entry_start, leaf_address(entry, lookup.level), span, flags_of(entry) });
+        uint64_t next = entry_start + span;
+        if (next == 0 || next - 1 >= end_inclusive)
+            return;
+        cursor = next;
+    }
+}
+
+// Frees empty tables below the table at `level` (covering virtual addresses
+// from table_base) whose entries overlap [first, last]; returns how many.
+size_t PageTableBuilder::release_empty(uint64_t table_physical, int level, uint64_t table_base, uint64_t first, uint64_t last)
+{
+    uint64_t* table = m_memory->table_at(table_physical);
+    uint64_t span = entry_span(level);
+    size_t freed = 0;
+    for (size_t i = 0; i < 512; ++i) {
+        uint64_t entry_first = table_base + i * span;
+        uint64_t entry_last = entry_first + (span - 1);
+        if (entry_last < first || entry_first > last)
+            continue;
+        uint64_t entry = table[i];
+        if (!(entry & present) || is_leaf(entry, level))
+            continue;
+        uint64_t child = entry & address_mask;
+        freed += release_empty(child, level - 1, entry_first, first, last);
+        uint64_t* child_table = m_memory->table_at(child);
+        bool empty = true;
+        for (size_t k = 0; k < 512 && empty; ++k)
+            empty = child_table[k] == 0;
+        if (empty) {
+            table[i] = 0;
+            m_memory->free_table(child);
+            ++freed;
+        }
+    }
+    return freed;
+}
+
+size_t PageTableBuilder::release_empty_tables(uint64_t virt, uint64_t size)
+{
+    if (validate_range(virt, size).is_error())
+        return 0;
+    // Work in sign-extended addresses: the PML4's upper half starts at
+    // 0xffff800000000000, entry 256.
+    uint64_t last = virt + size - 1;
+    size_t freed = 0;
+    uint64_t* root = m_memory->table_at(m_root);
+    for (size_t i = 0; i < 512; ++i) {
+        uint64_t entry_first = i < 256 ? i << 39 : 0xffff000000000000ull | (uint64_t(i) << 39);
+        uint64_t entry_last = entry_first + (entry_span(4) - 1);
+        if (entry_last < virt || entry_first > last)
+            continue;
+        uint64_t entry = root[i];
+        if (!(entry & present))
+            continue;
+        uint64_t child = entry & address_mask;
+        freed += release_empty(child, 3, entry_first, virt, last);
+        uint64_t* child_table = m_memory->table_at(child);
+        bool empty = true;
+        for (size_t k = 0; k < 512 && empty; ++k)
+            empty = child_table[k] == 0;
+        if (empty) {
+            root[i] = 0;
+            m_memory->free_table(child);
+            ++freed;
+        }
+    }
+    return freed;
+}
+
 } // namespace aisos::mm

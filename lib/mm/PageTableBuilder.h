@@ -49,6 +49,13 @@ struct MapOptions {
     ExistingMappings existing { ExistingMappings::Refuse };
 };
 
+struct Mapping {
+    uint64_t virtual_address;  // start of the page (4 KiB, 2 MiB or 1 GiB aligned)
+    uint64_t physical_address;
+    uint64_t page_size;
+    PageFlags flags;
+};
+
 struct Translation {
     uint64_t physical;  // the byte the virtual address maps to
     PageFlags flags;
@@ -123,6 +130,21 @@ public:
     // True when any page of [virt, virt + size) is mapped.
     bool is_any_mapped(uint64_t virt, uint64_t size) const;
 
+    // Calls visit(Mapping const&) for every leaf overlapping [virt, virt +
+    // size), in address order (e.g. to free a process's frames).
+    template<typename Visit>
+    void for_each_mapping(uint64_t virt, uint64_t size, Visit visit) const
+    {
+        walk_mappings(virt, size, [](void* context, Mapping const& mapping) { (*static_cast<Visit*>(context))(mapping); }, &visit);
+    }
+
+    // Frees the page tables reachable from [virt, virt + size) that map
+    // nothing any more (never the root) and clears their parent entries.
+    // Separate from unmap() on purpose: a CPU may still cache those tables,
+    // so call this only after the TLB shootdown for the unmapped range.
+    // Returns the number of tables freed.
+    size_t release_empty_tables(uint64_t virt, uint64_t size);
+
 private:
     struct Lookup {
         uint64_t* entry; // absent or a leaf
@@ -141,6 +163,9 @@ private:
     ErrorOr<void> split(uint64_t* entry, int level);
     void free_subtree(uint64_t table_physical, int level);
     ErrorOr<void> map_pages(uint64_t virt, uint64_t phys, uint64_t size, PageFlags, MapOptions, uint64_t& mapped);
+
+    void walk_mappings(uint64_t virt, uint64_t size, void (*visit)(void*, Mapping const&), void* context) const;
+    size_t release_empty(uint64_t table_physical, int level, uint64_t table_base, uint64_t first, uint64_t last);
 
     PageTableMemory* m_memory;
     uint64_t m_root;

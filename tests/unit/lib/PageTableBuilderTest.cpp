@@ -286,3 +286,57 @@ TEST(PageTableBuilder, RandomOperationsMatchAModel)
         }
     }
 }
+
+TEST(PageTableBuilder, VisitsMappingsInOrder)
+{
+    FakeTableMemory memory;
+    auto builder = MUST(PageTableBuilder::create(memory));
+    MUST(builder.map(2 * MiB - 4 * KiB, 0x10000, 4 * KiB, RW));
+    MUST(builder.map(2 * MiB, 8 * MiB, 2 * MiB, PageFlags::Executable));
+    MUST(builder.map(0xffffffff80000000ull, 1 * GiB, 1 * GiB, RW | PageFlags::Global));
+    std::vector<Mapping> seen;
+    builder.for_each_mapping(0, 1ull << 47, [&](Mapping const& m) { seen.push_back(m); });
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].virtual_address, 2 * MiB - 4 * KiB);
+    EXPECT_EQ(seen[0].physical_address, 0x10000u);
+    EXPECT_EQ(seen[0].page_size, 4 * KiB);
+    EXPECT_EQ(seen[1].virtual_address, 2 * MiB);
+    EXPECT_EQ(seen[1].page_size, 2 * MiB);
+    EXPECT_EQ(seen[1].flags, PageFlags::Executable);
+    seen.clear();
+    builder.for_each_mapping(0xffff800000000000ull, 1ull << 47, [&](Mapping const& m) { seen.push_back(m); });
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].virtual_address, 0xffffffff80000000ull);
+    EXPECT_EQ(seen[0].page_size, 1 * GiB);
+    // A range that starts inside a large page reports the whole page.
+    seen.clear();
+    builder.for_each_mapping(3 * MiB, 4 * KiB, [&](Mapping const& m) { seen.push_back(m); });
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].virtual_address, 2 * MiB);
+}
+
+TEST(PageTableBuilder, ReleasesEmptyTablesOnlyWhenAsked)
+{
+    FakeTableMemory memory;
+    auto builder = MUST(PageTableBuilder::create(memory));
+    MUST(builder.map(0x400000, 0x1000000, 16 * KiB, RW | PageFlags::User));
+    MUST(builder.map(0x7fff0000000ull, 0x2000000, 4 * KiB, RW | PageFlags::User));
+    MUST(builder.map(0xffffffff80000000ull, 0, 2 * MiB, RW));
+    size_t before = memory.live();
+    EXPECT_EQ(before, 1u + 3u + 3u + 2u); // root; PDPT, PD, PT twice; kernel PDPT, PD
+    MUST(builder.unmap(0x400000, 16 * KiB));
+    EXPECT_EQ(memory.live(), before); // unmap alone keeps the tables
+    // Only the now-empty PT/PD/PDPT of the first mapping go; the second user
+    // mapping and the kernel half keep theirs.
+    EXPECT_EQ(builder.release_empty_tables(0, 1ull << 47), 3u);
+    EXPECT_EQ(memory.live(), before - 3);
+    EXPECT_EQ(builder.translate(0x7fff0000000ull)->physical, 0x2000000u);
+    MUST(builder.unmap(0, 1ull << 47));
+    EXPECT_EQ(builder.release_empty_tables(0, 1ull << 47), 3u);
+    EXPECT_EQ(memory.live(), 1u + 2u);
+    EXPECT_EQ(builder.translate(0xffffffff80001000ull)->physical, 0x1000u);
+    // The tables come back when needed.
+    MUST(builder.map(0x400000, 0x1000000, 4 * KiB, RW));
+    EXPECT_EQ(builder.translate(0x400000)->physical, 0x1000000u);
+    EXPECT_EQ(builder.release_empty_tables(0x0000900000000000ull, 4096), 0u); // non-canonical: nothing
+}
