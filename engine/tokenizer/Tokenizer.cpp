@@ -430,10 +430,16 @@ ErrorOr<void> Tokenizer::append_token_bytes(u32 id, Position position, Vector<ch
         }
         return {};
     }
-    if (token.kind == TokenKind::Byte && text.size() == 6 && text.substr(0, 3) == "<0x") {
-        auto hex = [](char c) { return c >= 'A' ? (c | 0x20) - 'a' + 10 : c - '0'; };
+    // As HF's ByteFallback decoder: any "<0xNN>" token is that byte.
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    };
+    if (m_byte_fallback && text.size() == 6 && text.substr(0, 3) == "<0x" && text[5] == '>' && hex(text[3]) >= 0 && hex(text[4]) >= 0)
         return out.try_append(static_cast<char>(hex(text[3]) * 16 + hex(text[4])));
-    }
     size_t start = out.size();
     for (size_t pos = 0; pos < text.size();) {
         if (text.substr(pos, 3) == s_metaspace) {

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -101,6 +103,18 @@ unsigned platform_cpu_count()
 
 namespace {
 
+// Plain futex calls: GCC 12's std::atomic::wait can lose wake-ups (it
+// waits on a shared version counter), which deadlocked the pool.
+void futex_wait(std::atomic<u32>& word, u32 expected)
+{
+    syscall(SYS_futex, reinterpret_cast<u32*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+
+void futex_wake_all(std::atomic<u32>& word)
+{
+    syscall(SYS_futex, reinterpret_cast<u32*>(&word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
+}
+
 inline void cpu_relax()
 {
 #if defined(__x86_64__)
@@ -122,7 +136,7 @@ public:
     {
         m_stopping.store(true);
         m_generation.fetch_add(1);
-        m_generation.notify_all();
+        futex_wake_all(m_generation);
         for (unsigned i = 0; i < m_started; ++i)
             pthread_join(m_threads[i], nullptr);
         std::free(m_threads);
@@ -159,7 +173,7 @@ public:
         m_pending.store(m_count - 1, std::memory_order_relaxed);
         m_generation.fetch_add(1, std::memory_order_seq_cst);
         if (m_sleepers.load(std::memory_order_seq_cst) > 0)
-            m_generation.notify_all();
+            futex_wake_all(m_generation);
         task(context, 0, m_count);
         while (m_pending.load(std::memory_order_acquire) != 0)
             cpu_relax();
@@ -191,7 +205,7 @@ private:
             }
             while (now == seen) {
                 m_sleepers.fetch_add(1, std::memory_order_seq_cst);
-                m_generation.wait(seen, std::memory_order_seq_cst);
+                futex_wait(m_generation, seen);
                 m_sleepers.fetch_sub(1, std::memory_order_seq_cst);
                 now = m_generation.load(std::memory_order_acquire);
             }
