@@ -21,6 +21,7 @@
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/VirtualMemory.h"
 #include "kernel/pci/Pci.h"
+#include "kernel/drivers/net/NetworkDevice.h"
 #include "lib/boot/BootInfo.h"
 
 namespace aisos {
@@ -165,6 +166,10 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
     log::info("memory: {} MiB free after boot", physical_memory::free_bytes() / (1024 * 1024));
 
     pci::initialize();
+    for (NetworkDevice* nic : network_devices::all()) {
+        const uint8_t* m = nic->mac();
+        log::info("net: {} mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} link {}", nic->driver_name(), m[0], m[1], m[2], m[3], m[4], m[5], nic->link_up() ? "up" : "down");
+    }
 
     trigger_debug_fault(config.debug_fault);
 

@@ -7,7 +7,7 @@ KERNEL_CXXFLAGS := $(FREESTANDING) -mcmodel=kernel -fno-pic -fno-pie -mno-mmx -m
 KERNEL_ASFLAGS := -fno-pic -fno-pie -I.
 
 # Portable libraries are shared with the host build; host/ glue is not.
-KERNEL_SOURCES := $(shell find kernel -name '*.cpp') $(shell find lib -name '*.cpp')
+KERNEL_SOURCES := $(filter-out $(addsuffix %,$(KERNEL_EXCLUDE)),$(shell find kernel -name '*.cpp') $(shell find lib -name '*.cpp'))
 KERNEL_ASM := $(shell find kernel -name '*.S')
 KERNEL_OBJECTS := $(patsubst %.cpp,$(KERNEL_BUILD)/%.o,$(KERNEL_SOURCES)) \
 	$(patsubst %.S,$(KERNEL_BUILD)/%.o,$(KERNEL_ASM)) \

@@ -5,6 +5,7 @@
 #include "kernel/cpu/Acpi.h"
 #include "kernel/lib/Spinlock.h"
 #include "kernel/mm/Mmio.h"
+#include "kernel/drivers/PciDriver.h"
 #include "kernel/drivers/gpu/NvidiaGpu.h"
 
 namespace aisos::pci {
@@ -119,6 +120,24 @@ LegacyAccess s_legacy;
 PciConfigAccess* s_access = nullptr;
 PciDeviceList s_devices;
 
+extern "C" const PciDriver __drivers_start[];
+extern "C" const PciDriver __drivers_end[];
+
+// Hands a device to the driver registered under its matched name, if any.
+void probe_driver(const PciDevice& device, const char* name)
+{
+    for (const PciDriver* driver = __drivers_start; driver < __drivers_end; ++driver) {
+        if (std::string_view(driver->name) != name)
+            continue;
+        char bdf[pci_address_text_size];
+        device.address.format(bdf, sizeof(bdf));
+        auto result = driver->probe(*s_access, device);
+        if (result.is_error())
+            log::error("pci {}: driver {} failed: {}", bdf, name, result.error().reason());
+        return;
+    }
+}
+
 void log_device_details(const PciDevice& device, const char* driver)
 {
     char bdf[pci_address_text_size];
@@ -170,6 +189,10 @@ void initialize()
         log::contract("pci {} {:04x}:{:04x} class {:02x}.{:02x} {}", bdf, device.vendor_id, device.device_id,
             device.class_code, device.subclass, driver ? driver : "-");
         log_device_details(device, driver);
+    }
+    for (size_t i = 0; i < s_devices.count; ++i) {
+        if (const char* driver = match_driver(s_devices.devices[i]))
+            probe_driver(s_devices.devices[i], driver);
     }
 }
 
