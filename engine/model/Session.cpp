@@ -131,6 +131,7 @@ Session::~Session() = default;
 
 void Session::parallel(Step const& step)
 {
+    m_next_chunk.store(0, std::memory_order_relaxed);
     StepContext context { this, &step };
     m_pool.run(step_trampoline, &context);
 }
@@ -151,17 +152,13 @@ static u8* activation_for(Weight const& w, u8* q8, u8* q8k, float const* input, 
     return reinterpret_cast<u8*>(const_cast<float*>(input));
 }
 
-// Contiguous share of `total` items for thread `index`, in multiples of 4.
-static void share(u64 total, unsigned index, unsigned count, u64& begin, u64& end)
+// Rows per claimed chunk: small enough that a late or slow thread leaves
+// little behind, large enough that the atomic claim is noise.
+static u64 chunk_rows(u64 total, unsigned count)
 {
-    u64 chunk = (total + count - 1) / count;
-    chunk = (chunk + 3) & ~u64(3);
-    begin = index * chunk;
-    end = begin + chunk;
-    if (begin > total)
-        begin = total;
-    if (end > total)
-        end = total;
+    u64 rows = total / (u64(count) * 8);
+    rows = rows < 8 ? 8 : rows;
+    return (rows + 3) & ~u64(3);
 }
 
 void Session::run_step(Step const& step, unsigned index, unsigned count)
@@ -169,11 +166,7 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
     auto const& c = m_model.config();
     switch (step.kind) {
     case StepKind::Quantize: {
-        u64 begin, end;
-        u64 per = (step.batch + count - 1) / count;
-        begin = index * per;
-        end = begin + per > step.batch ? step.batch : begin + per;
-        for (u64 b = begin; b < end; ++b) {
+        for (u32 b; (b = m_next_chunk.fetch_add(1, std::memory_order_relaxed)) < step.batch;) {
             float const* x = step.input + b * step.n;
             if (step.want_q8)
                 m_kernels.quantize_q8(x, m_act_q8.data() + b * activation_row_bytes(ActivationFormat::Q8, step.n), step.n);
@@ -186,30 +179,34 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
         u64 total = 0;
         for (u32 t = 0; t < step.target_count; ++t)
             total += step.targets[t].weight->rows;
-        u64 begin, end;
-        share(total, index, count, begin, end);
-        u64 base = 0;
-        for (u32 t = 0; t < step.target_count; ++t) {
-            auto const& target = step.targets[t];
-            Weight const& w = *target.weight;
-            u64 lo = begin > base ? begin - base : 0;
-            u64 hi = end - base < w.rows ? end - base : w.rows;
-            if (end <= base) 
+        u64 rows_per_chunk = chunk_rows(total, count);
+        for (;;) {
+            u64 begin = u64(m_next_chunk.fetch_add(1, std::memory_order_relaxed)) * rows_per_chunk;
+            if (begin >= total)
                 break;
-            base += w.rows;
-            if (lo >= hi)
-                continue;
-            size_t stride;
-            u8 const* act = activation_for(w, m_act_q8.data(), m_act_q8k.data(), step.input, static_cast<u32>(w.cols), stride);
-            DotFn dot = m_kernels.dot_for(w.type);
-            for (u64 r = lo; r < hi; ++r) {
-                for (u32 b = 0; b < step.batch; b += s_max_dot_columns) {
-                    u32 columns = step.batch - b < s_max_dot_columns ? step.batch - b : s_max_dot_columns;
-                    float result[s_max_dot_columns];
-                    dot(w.row(r), act + b * stride, stride, columns, w.cols, result);
-                    for (u32 k = 0; k < columns; ++k) {
-                        float* out = target.out + size_t(b + k) * target.out_stride + r;
-                        *out = target.accumulate ? *out + result[k] : result[k];
+            u64 end = begin + rows_per_chunk < total ? begin + rows_per_chunk : total;
+            // The chunk may span the end of one weight and the start of the next.
+            u64 base = 0;
+            for (u32 t = 0; t < step.target_count && base < end; ++t) {
+                auto const& target = step.targets[t];
+                Weight const& w = *target.weight;
+                u64 lo = begin > base ? begin - base : 0;
+                u64 hi = end - base < w.rows ? end - base : w.rows;
+                base += w.rows;
+                if (lo >= hi)
+                    continue;
+                size_t stride;
+                u8 const* act = activation_for(w, m_act_q8.data(), m_act_q8k.data(), step.input, static_cast<u32>(w.cols), stride);
+                DotFn dot = m_kernels.dot_for(w.type);
+                for (u64 r = lo; r < hi; ++r) {
+                    for (u32 b = 0; b < step.batch; b += s_max_dot_columns) {
+                        u32 columns = step.batch - b < s_max_dot_columns ? step.batch - b : s_max_dot_columns;
+                        float result[s_max_dot_columns];
+                        dot(w.row(r), act + b * stride, stride, columns, w.cols, result);
+                        for (u32 k = 0; k < columns; ++k) {
+                            float* out = target.out + size_t(b + k) * target.out_stride + r;
+                            *out = target.accumulate ? *out + result[k] : result[k];
+                        }
                     }
                 }
             }
@@ -217,15 +214,19 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
         return;
     }
     case StepKind::GateUp: {
-        u64 begin, end;
-        share(step.gate->rows, index, count, begin, end);
+        u64 rows_per_chunk = chunk_rows(step.gate->rows, count);
         size_t gate_stride, up_stride;
         u8 const* gate_act = activation_for(*step.gate, m_act_q8.data(), m_act_q8k.data(), step.input, c.n_embd, gate_stride);
         u8 const* up_act = activation_for(*step.up, m_act_q8.data(), m_act_q8k.data(), step.input, c.n_embd, up_stride);
         DotFn gate_dot = m_kernels.dot_for(step.gate->type);
         DotFn up_dot = m_kernels.dot_for(step.up->type);
         bool gelu = c.activation == FeedForwardActivation::GeluTanh;
-        for (u64 r = begin; r < end; ++r) {
+        for (;;) {
+            u64 begin = u64(m_next_chunk.fetch_add(1, std::memory_order_relaxed)) * rows_per_chunk;
+            if (begin >= step.gate->rows)
+                break;
+            u64 end = begin + rows_per_chunk < step.gate->rows ? begin + rows_per_chunk : step.gate->rows;
+            for (u64 r = begin; r < end; ++r) {
             for (u32 b = 0; b < step.batch; b += s_max_dot_columns) {
                 u32 columns = step.batch - b < s_max_dot_columns ? step.batch - b : s_max_dot_columns;
                 float g[s_max_dot_columns], u[s_max_dot_columns];
@@ -234,6 +235,7 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
                 for (u32 k = 0; k < columns; ++k)
                     m_hb[size_t(b + k) * c.n_ff + r] = (gelu ? gelu_tanh(g[k]) : silu(g[k])) * u[k];
             }
+            }
         }
         return;
     }
@@ -241,13 +243,10 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
         u32 hd = c.head_dim;
         u32 group = c.n_heads / c.n_kv_heads;
         u64 total = u64(step.batch) * c.n_heads;
-        u64 per = (total + count - 1) / count;
-        u64 begin = index * per;
-        u64 end = begin + per > total ? total : begin + per;
         float* scores = m_scores.data() + size_t(index) * m_context_length;
         float scale = 1.0f / std::sqrt(static_cast<float>(hd));
         size_t layer_base = size_t(step.layer) * m_context_length * c.kv_dim();
-        for (u64 job = begin; job < end; ++job) {
+        for (u64 job; (job = m_next_chunk.fetch_add(1, std::memory_order_relaxed)) < total;) {
             u32 b = static_cast<u32>(job / c.n_heads);
             u32 h = static_cast<u32>(job % c.n_heads);
             u32 kv = h / group;

@@ -8,6 +8,8 @@
 #include "engine/kernels/Kernels.h"
 #include "engine/model/Model.h"
 
+#include <atomic>
+
 namespace aisos::engine {
 
 class Session {
@@ -62,6 +64,8 @@ private:
     Vector<float> m_value_cache; // [layer][position][kv_dim]
     Vector<float> m_rope_cos;    // [position][head_dim / 2]
     Vector<float> m_rope_sin;
+    // Work in a parallel step is claimed chunk by chunk (see ThreadPool).
+    alignas(64) std::atomic<u32> m_next_chunk { 0 };
 };
 
 } // namespace aisos::engine

@@ -40,11 +40,15 @@ void platform_log(LogLevel, char const* message);
 
 unsigned platform_cpu_count();
 
-// A fixed set of threads. run() calls task(context, index, count) once on
-// every thread of the pool (index 0 is the caller's thread) and returns when
-// all calls have returned. The engine divides work by index itself (output
-// rows of a matmul, heads of attention), so one run() covers a whole fused
-// step instead of one barrier per tiny operation.
+// A fixed set of threads. run() calls task(context, index, count) on the
+// caller's thread (index 0) and on every pool thread that joins the job in
+// time, and returns when all calls that started have returned. A thread
+// that is descheduled (a busy host, a guest vCPU not running) may miss a
+// job entirely, so tasks claim their work dynamically (an atomic chunk
+// counter) and use `index` only to pick per-thread scratch memory. That
+// way one run() covers a whole fused step (all output rows of a matmul,
+// all heads of attention) without a barrier per tiny operation, and a late
+// thread never stalls the others.
 class ThreadPool {
 public:
     using Task = void (*)(void* context, unsigned index, unsigned count);

@@ -10,6 +10,7 @@
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -122,9 +123,19 @@ inline void cpu_relax()
 #endif
 }
 
-// Workers spin on a generation counter for a short while after each job
-// (the next job usually follows within microseconds during a forward pass),
-// then sleep in a futex wait so an idle engine costs no CPU.
+inline void wait_pause(u32& rounds)
+{
+    // Spin briefly, then give the CPU away: on a loaded host (or vCPU)
+    // spinning on a preempted peer only burns the time it needs.
+    if (++rounds < 2000)
+        cpu_relax();
+    else
+        sched_yield();
+}
+
+// Job word: [generation:32][closed:1][joined:31]. Workers join the current
+// generation with a CAS while it is open; run() closes it once its own share
+// is done and then waits only for the workers that joined.
 class PosixThreadPool final : public ThreadPool {
 public:
     explicit PosixThreadPool(unsigned count)
@@ -140,7 +151,6 @@ public:
         for (unsigned i = 0; i < m_started; ++i)
             pthread_join(m_threads[i], nullptr);
         std::free(m_threads);
-        std::free(m_worker_args);
     }
 
     ErrorOr<void> start()
@@ -148,12 +158,10 @@ public:
         if (m_count <= 1)
             return {};
         m_threads = static_cast<pthread_t*>(std::calloc(m_count - 1, sizeof(pthread_t)));
-        m_worker_args = static_cast<WorkerArg*>(std::calloc(m_count - 1, sizeof(WorkerArg)));
-        if (!m_threads || !m_worker_args)
+        if (!m_threads)
             return Error::no_memory();
         for (unsigned i = 0; i + 1 < m_count; ++i) {
-            m_worker_args[i] = { this, i + 1 };
-            if (pthread_create(&m_threads[i], nullptr, &worker_entry, &m_worker_args[i]) != 0)
+            if (pthread_create(&m_threads[i], nullptr, &worker_entry, this) != 0)
                 return Error { ErrorCode::Busy, "cannot create thread" };
             ++m_started;
         }
@@ -170,34 +178,36 @@ public:
         }
         m_task = task;
         m_context = context;
-        m_pending.store(m_count - 1, std::memory_order_relaxed);
-        m_generation.fetch_add(1, std::memory_order_seq_cst);
+        m_finished.store(0, std::memory_order_relaxed);
+        u32 generation = m_generation.load(std::memory_order_relaxed) + 1;
+        m_job.store(static_cast<u64>(generation) << 32, std::memory_order_release);
+        m_generation.store(generation, std::memory_order_seq_cst);
         if (m_sleepers.load(std::memory_order_seq_cst) > 0)
             futex_wake_all(m_generation);
         task(context, 0, m_count);
-        while (m_pending.load(std::memory_order_acquire) != 0)
-            cpu_relax();
+        u64 closed = m_job.fetch_or(s_closed, std::memory_order_acq_rel);
+        u32 joined = static_cast<u32>(closed & s_joined_mask);
+        u32 rounds = 0;
+        while (m_finished.load(std::memory_order_acquire) != joined)
+            wait_pause(rounds);
     }
 
 private:
-    struct WorkerArg {
-        PosixThreadPool* pool;
-        unsigned index;
-    };
+    static constexpr u64 s_closed = u64(1) << 31;
+    static constexpr u64 s_joined_mask = s_closed - 1;
 
     static void* worker_entry(void* raw)
     {
-        auto* arg = static_cast<WorkerArg*>(raw);
-        arg->pool->worker_loop(arg->index);
+        static_cast<PosixThreadPool*>(raw)->worker_loop();
         return nullptr;
     }
 
-    void worker_loop(unsigned index)
+    void worker_loop()
     {
-        u32 seen = m_generation.load(std::memory_order_acquire);
+        u32 seen = 0;
         for (;;) {
             u32 now = seen;
-            for (int spin = 0; spin < 200000; ++spin) {
+            for (int spin = 0; spin < 20000; ++spin) {
                 now = m_generation.load(std::memory_order_acquire);
                 if (now != seen)
                     break;
@@ -212,19 +222,31 @@ private:
             seen = now;
             if (m_stopping.load())
                 return;
+            // Join the job if it is still this generation's and open.
+            u64 job = m_job.load(std::memory_order_acquire);
+            bool joined = false;
+            while ((job >> 32) == now && !(job & s_closed)) {
+                if (m_job.compare_exchange_weak(job, job + 1, std::memory_order_acq_rel)) {
+                    joined = true;
+                    break;
+                }
+            }
+            if (!joined)
+                continue;
+            unsigned index = static_cast<unsigned>(job & s_joined_mask) + 1;
             m_task(m_context, index, m_count);
-            m_pending.fetch_sub(1, std::memory_order_release);
+            m_finished.fetch_add(1, std::memory_order_release);
         }
     }
 
     unsigned m_count;
     unsigned m_started { 0 };
     pthread_t* m_threads { nullptr };
-    WorkerArg* m_worker_args { nullptr };
     Task m_task { nullptr };
     void* m_context { nullptr };
     alignas(64) std::atomic<u32> m_generation { 0 };
-    alignas(64) std::atomic<u32> m_pending { 0 };
+    alignas(64) std::atomic<u64> m_job { 0 };
+    alignas(64) std::atomic<u32> m_finished { 0 };
     alignas(64) std::atomic<u32> m_sleepers { 0 };
     std::atomic<bool> m_stopping { false };
 };
