@@ -43,6 +43,7 @@ BootConfig load_boot_config(std::span<const uint8_t> file)
     // CPUs are not counted yet: net_cores is checked against the real count
     // when the network core is chosen.
     config::Config parsed = config::parse_config(file, smp::max_cpus, reporter);
+    boot_config.settings = parsed;
     boot_config.log_level = to_log_level(parsed.log_level);
     boot_config.debug_fault = parsed.debug_fault == config::DebugFault::PageFault ? DebugFault::PageFault : DebugFault::None;
     log::info("config: hostname {}, ip {}, log level {}", parsed.hostname.view(),

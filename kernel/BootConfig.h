@@ -5,6 +5,7 @@
 
 #include "kernel/DebugFault.h"
 #include "kernel/console/Log.h"
+#include "lib/config/Config.h"
 
 #include <span>
 #include <stdint.h>
@@ -14,6 +15,7 @@ namespace aisos {
 struct BootConfig {
     log::Level log_level { log::Level::Info };
     DebugFault debug_fault { DebugFault::None };
+    config::Config settings; // everything aisos.cfg said (defaults where it was silent or wrong)
 };
 
 BootConfig load_boot_config(std::span<const uint8_t> file);

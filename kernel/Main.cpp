@@ -21,7 +21,9 @@
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/VirtualMemory.h"
 #include "kernel/pci/Pci.h"
-#include "kernel/drivers/net/NetworkDevice.h"
+#include "kernel/cpu/Random.h"
+#include "kernel/cpu/Rtc.h"
+#include "kernel/net/NetworkCore.h"
 #include "lib/boot/BootInfo.h"
 
 namespace aisos {
@@ -166,15 +168,18 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
     log::info("memory: {} MiB free after boot", physical_memory::free_bytes() / (1024 * 1024));
 
     pci::initialize();
-    for (NetworkDevice* nic : network_devices::all()) {
-        const uint8_t* m = nic->mac();
-        log::info("net: {} mac {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x} link {}", nic->driver_name(), m[0], m[1], m[2], m[3], m[4], m[5], nic->link_up() ? "up" : "down");
-    }
+    rtc::initialize(acpi::century_register());
+    log::info("random: seeded from {}", random::source_name());
 
     trigger_debug_fault(config.debug_fault);
 
     log::info("boot took {} ms since TSC calibration", time::uptime_ns() / 1000000);
-    log::contract("ready");
+    // The network core prints "ready" once it serves; without a network
+    // there is nothing to wait for.
+    if (auto started = network_core::start(config.settings); started.is_error()) {
+        log::warn("net: not started: {}", started.error().reason());
+        log::contract("ready");
+    }
     smp::idle_loop();
 }
 

@@ -39,3 +39,6 @@ $(KERNEL_BUILD)/kernel.elf: $(KERNEL_OBJECTS) kernel/arch/x86_64/linker.ld
 kernel: $(KERNEL_BUILD)/kernel.elf
 
 -include $(KERNEL_OBJECTS:.o=.d)
+
+# .incbin'd files are not in the assembler's dependency output.
+$(KERNEL_BUILD)/kernel/net/StaticFiles.o: $(wildcard static/*)

@@ -91,6 +91,8 @@ uint64_t hpet_address()
     return s_info.hpet.base_address;
 }
 
+uint8_t century_register() { return s_info.fadt.century_register; }
+
 std::span<const IoApicInfo> io_apics() { return { s_io_apics, s_io_apic_count }; }
 
 std::span<const acpi::EcamSegment> ecam_segments() { return { s_info.mcfg.segments, s_info.mcfg.segment_count }; }

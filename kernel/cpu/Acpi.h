@@ -23,6 +23,7 @@ ErrorOr<void> initialize(uint64_t rsdp_physical);
 
 uint64_t local_apic_address();
 uint64_t hpet_address(); // 0 when absent
+uint8_t century_register(); // CMOS index of the RTC century, 0 when absent
 std::span<const IoApicInfo> io_apics();
 std::span<const EcamSegment> ecam_segments();
 // Fills apic_ids with the enabled processors' APIC ids; returns how many.

@@ -40,8 +40,7 @@ constexpr uint32_t icr_all_excluding_self = 3u << 18;
 
 bool s_x2apic = false;
 volatile uint8_t* s_mmio = nullptr;
-uint64_t s_tsc_ticks_per_period = 0;
-uint32_t s_apic_timer_count = 0;
+uint64_t s_apic_ticks_per_second = 0; // APIC timer at divide-by-16, calibrated once
 
 uint32_t read(Register reg)
 {
@@ -117,36 +116,36 @@ void send_startup(uint32_t apic_id, uint8_t page) { write_icr(apic_id, icr_deliv
 
 void start_timer(uint32_t hz)
 {
-    uint64_t tsc_hz = time::tsc_frequency_hz();
-    s_tsc_ticks_per_period = tsc_hz / hz;
+    auto& self = smp::this_cpu();
+    self.timer_period_tsc = time::tsc_frequency_hz() / hz;
     if (cpu_features::has(cpu_features::TscDeadline)) {
         write(LvtTimer, timer_tsc_deadline | interrupts::vector::timer);
-        cpu::wrmsr(cpu::msr::tsc_deadline, cpu::rdtsc() + s_tsc_ticks_per_period);
+        cpu::wrmsr(cpu::msr::tsc_deadline, cpu::rdtsc() + self.timer_period_tsc);
         return;
     }
-    // Calibrate the APIC timer against the TSC once (10 ms), divide by 16.
-    if (s_apic_timer_count == 0) {
+    // Calibrate the APIC timer against the TSC once (10 ms, divide by 16);
+    // the BSP does it before any AP starts.
+    if (s_apic_ticks_per_second == 0) {
         write(TimerDivide, 0x3);
         write(LvtTimer, lvt_masked);
         write(TimerInitialCount, 0xffffffff);
         time::busy_wait_us(10000);
         uint32_t elapsed = 0xffffffff - read(TimerCurrentCount);
         write(TimerInitialCount, 0);
-        uint64_t per_second = static_cast<uint64_t>(elapsed) * 100;
-        s_apic_timer_count = static_cast<uint32_t>(per_second / hz);
-        if (s_apic_timer_count == 0)
-            s_apic_timer_count = 1;
+        s_apic_ticks_per_second = static_cast<uint64_t>(elapsed) * 100;
     }
+    uint64_t count = s_apic_ticks_per_second / hz;
     write(TimerDivide, 0x3);
     write(LvtTimer, timer_periodic | interrupts::vector::timer);
-    write(TimerInitialCount, s_apic_timer_count);
+    write(TimerInitialCount, static_cast<uint32_t>(count ? count : 1));
 }
 
 void on_timer_interrupt()
 {
-    smp::this_cpu().timer_ticks.fetch_add(1, std::memory_order_relaxed);
+    auto& self = smp::this_cpu();
+    self.timer_ticks.fetch_add(1, std::memory_order_relaxed);
     if (cpu_features::has(cpu_features::TscDeadline))
-        cpu::wrmsr(cpu::msr::tsc_deadline, cpu::rdtsc() + s_tsc_ticks_per_period);
+        cpu::wrmsr(cpu::msr::tsc_deadline, cpu::rdtsc() + self.timer_period_tsc);
 }
 
 uint64_t timer_ticks() { return smp::this_cpu().timer_ticks.load(std::memory_order_relaxed); }

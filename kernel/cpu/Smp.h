@@ -23,6 +23,7 @@ struct PerCpu {
     uint64_t stack_top;
     std::atomic<bool> online;
     std::atomic<uint64_t> timer_ticks;
+    uint64_t timer_period_tsc; // TSC-deadline mode: ticks between interrupts on this CPU
     // Work handed to this CPU by run_on(): taken by its idle loop.
     std::atomic<WorkFunction> work;
     void* work_argument;

@@ -101,6 +101,7 @@ enum class Key : uint8_t {
     LogLevelKey,
     AnonymousInference,
     DebugFaultKey,
+    DebugEndpoints,
     Count,
 };
 
@@ -122,6 +123,7 @@ constexpr KeyInfo s_keys[] = {
     { "log_level", Key::LogLevelKey, false },
     { "anonymous_inference", Key::AnonymousInference, false },
     { "debug_fault", Key::DebugFaultKey, false },
+    { "debug_endpoints", Key::DebugEndpoints, false },
 };
 
 class Parser {
@@ -314,14 +316,10 @@ private:
             return;
         }
         case Key::AnonymousInference:
-            if (equals_ignoring_case(value, "true")) {
-                m_config.anonymous_inference = true;
-            } else if (equals_ignoring_case(value, "false")) {
-                m_config.anonymous_inference = false;
-            } else {
-                invalid(info, value, "true or false", "using false");
-                m_config.anonymous_inference = false;
-            }
+            m_config.anonymous_inference = parse_boolean(info, value);
+            return;
+        case Key::DebugEndpoints:
+            m_config.debug_endpoints = parse_boolean(info, value);
             return;
         case Key::DebugFaultKey:
             if (equals_ignoring_case(value, "none")) {
@@ -336,6 +334,16 @@ private:
         case Key::Count:
             return;
         }
+    }
+
+    // true | false (any case); anything else is an error and means false.
+    bool parse_boolean(const KeyInfo& info, std::string_view value)
+    {
+        if (equals_ignoring_case(value, "true"))
+            return true;
+        if (!equals_ignoring_case(value, "false"))
+            invalid(info, value, "true or false", "using false");
+        return false;
     }
 
     void cross_check()

@@ -13,7 +13,8 @@
 // Known keys: ip (dhcp | a.b.c.d/prefix), gw, dns, hostname (RFC 1123
 // label), admin_password, admin_password_hash, default_model, net_cores
 // (1..cpu_count), log_level (error|warn|info|debug|trace),
-// anonymous_inference (true|false), debug_fault (none|page_fault).
+// anonymous_inference (true|false), debug_fault (none|page_fault),
+// debug_endpoints (true|false: the /debug/* test endpoints, off by default).
 
 #include <span>
 #include <stddef.h>
@@ -77,6 +78,7 @@ struct Config {
     uint32_t net_cores { 1 };
     LogLevel log_level { LogLevel::Info };
     bool anonymous_inference { false };
+    bool debug_endpoints { false };
     DebugFault debug_fault { DebugFault::None };
 
     Config() { hostname.assign("aisos"); }

@@ -76,7 +76,8 @@ TEST(Config, ParsesEveryKnownKey)
         "net_cores=2\n"
         "log_level=DEBUG\n"
         "anonymous_inference=true\n"
-        "debug_fault=page_fault\n",
+        "debug_fault=page_fault\n"
+        "debug_endpoints=true\n",
         recorder);
     // Only the cross-check warning for having both password forms.
     ASSERT_EQ(recorder.reports.size(), 1u) << recorder.all();
@@ -95,6 +96,7 @@ TEST(Config, ParsesEveryKnownKey)
     EXPECT_EQ(config.log_level, LogLevel::Debug);
     EXPECT_TRUE(config.anonymous_inference);
     EXPECT_EQ(config.debug_fault, DebugFault::PageFault);
+    EXPECT_TRUE(config.debug_endpoints);
 }
 
 TEST(Config, BadValuesGiveAnErrorAndTheSafeDefault)
@@ -128,6 +130,7 @@ TEST(Config, BadValuesGiveAnErrorAndTheSafeDefault)
         { "net_cores=99999999999", "net_cores" },
         { "log_level=verbose", "log_level" },
         { "anonymous_inference=yes", "anonymous_inference" },
+        { "debug_endpoints=1", "debug_endpoints" },
         { "debug_fault=segfault", "debug_fault" },
         { "admin_password=", "admin_password" },
         { "admin_password_hash=has space", "admin_password_hash" },
