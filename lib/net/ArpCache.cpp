@@ -11,15 +11,14 @@ ArpCache::Entry* ArpCache::find(Ipv4Address address)
     return nullptr;
 }
 
-const MacAddress* ArpCache::lookup(Ipv4Address address, uint64_t now_ns)
+const MacAddress* ArpCache::lookup(Ipv4Address address, uint64_t now_ns, bool& refresh)
 {
+    refresh = false;
     Entry* entry = find(address);
     if (!entry || entry->state != State::Reachable)
         return nullptr;
-    if (now_ns >= entry->expires_ns) {
-        remove(*entry);
-        return nullptr;
-    }
+    if (now_ns >= entry->expires_ns && entry->requests_sent == 0)
+        refresh = true;
     entry->last_used_ns = now_ns;
     return &entry->mac;
 }
@@ -56,6 +55,7 @@ bool ArpCache::learn(Ipv4Address address, const MacAddress& mac, Merge merge, ui
     entry->mac = mac;
     entry->state = State::Reachable;
     entry->requests_sent = 0;
+    entry->retry_ns = 0;
     entry->expires_ns = now_ns + reachable_ns;
     return was_incomplete;
 }

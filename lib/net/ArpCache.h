@@ -25,13 +25,17 @@ public:
         Ipv4Address address;
         MacAddress mac;
         State state { State::Free };
-        uint8_t requests_sent { 0 };
+        uint8_t requests_sent { 0 }; // Incomplete, or Reachable being refreshed
         uint64_t expires_ns { 0 }; // Reachable: end of life; Incomplete: next retry
+        uint64_t retry_ns { 0 }; // Reachable being refreshed: next request
         uint64_t last_used_ns { 0 };
     };
 
-    // The MAC for a reachable, unexpired entry.
-    const MacAddress* lookup(Ipv4Address, uint64_t now_ns);
+    // The MAC for a reachable entry. An expired entry is still used (a
+    // neighbour rarely changes its MAC, and dropping traffic every few
+    // minutes would stall TCP) but `refresh` tells the caller to confirm it
+    // with a new request; the entry goes away when that gets no answer.
+    const MacAddress* lookup(Ipv4Address, uint64_t now_ns, bool& refresh);
     Entry* find(Ipv4Address);
     // Records a mapping learnt from an ARP packet. Returns true when the
     // entry was incomplete (packets may be waiting for it).

@@ -489,9 +489,21 @@ Stack::SendResult Stack::send_ipv4(Ipv4Address destination, uint8_t protocol, si
         next_hop = m_gateway;
     }
     ++m_counters.ip_out;
-    if (const MacAddress* mac = m_arp.lookup(next_hop, m_now)) {
+    bool refresh = false;
+    if (const MacAddress* mac = m_arp.lookup(next_hop, m_now, refresh)) {
         mac->store(frame);
-        return transmit_frame(frame, frame_length);
+        auto result = transmit_frame(frame, frame_length);
+        if (refresh) {
+            // The entry is old: confirm it (the frame above already used it).
+            send_arp(1, MacAddress {}, next_hop, MacAddress::broadcast());
+            ++m_counters.arp_requests_sent;
+            if (ArpCache::Entry* entry = m_arp.find(next_hop)) {
+                entry->requests_sent = 1;
+                entry->retry_ns = m_now + ArpCache::retry_ns;
+                note_deadline(entry->retry_ns);
+            }
+        }
+        return result;
     }
 
     // Park the frame until ARP answers (bounded per address and overall).
@@ -578,6 +590,21 @@ void Stack::drop_pending(Ipv4Address next_hop)
 void Stack::arp_timers(uint64_t now_ns)
 {
     for (auto& entry : m_arp) {
+        if (entry.state == ArpCache::State::Reachable && entry.requests_sent > 0) {
+            // Refreshing an expired entry.
+            if (now_ns < entry.retry_ns) {
+                note_deadline(entry.retry_ns);
+            } else if (entry.requests_sent >= ArpCache::max_requests) {
+                m_arp.remove(entry);
+            } else {
+                send_arp(1, MacAddress {}, entry.address, MacAddress::broadcast());
+                ++m_counters.arp_requests_sent;
+                ++entry.requests_sent;
+                entry.retry_ns = now_ns + ArpCache::retry_ns;
+                note_deadline(entry.retry_ns);
+            }
+            continue;
+        }
         if (entry.state != ArpCache::State::Incomplete)
             continue;
         if (entry.requests_sent == 0) {

@@ -198,7 +198,9 @@ TEST(ArpCache, LearnsExpiresAndEvictsLeastRecentlyUsed)
     for (uint32_t i = 0; i < ArpCache::capacity; ++i)
         cache.learn(Ipv4Address { 0x0a000000u + i }, peer_mac, ArpCache::Merge::CreateIfMissing, now + i, evicted);
     EXPECT_FALSE(evicted);
-    EXPECT_NE(cache.lookup(Ipv4Address { 0x0a000000u }, now + 100), nullptr); // refreshes entry 0
+    bool refresh = false;
+    EXPECT_NE(cache.lookup(Ipv4Address { 0x0a000000u }, now + 100, refresh), nullptr); // refreshes entry 0
+    EXPECT_FALSE(refresh);
     cache.learn(Ipv4Address { 0x0b000000u }, peer_mac, ArpCache::Merge::CreateIfMissing, now + 200, evicted);
     EXPECT_TRUE(evicted);
     EXPECT_NE(cache.find(Ipv4Address { 0x0a000000u }), nullptr);
@@ -206,8 +208,9 @@ TEST(ArpCache, LearnsExpiresAndEvictsLeastRecentlyUsed)
     // UpdateOnly never creates.
     EXPECT_FALSE(cache.learn(Ipv4Address { 0x0c000000u }, peer_mac, ArpCache::Merge::UpdateOnly, now, evicted));
     EXPECT_EQ(cache.find(Ipv4Address { 0x0c000000u }), nullptr);
-    // Entries expire.
-    EXPECT_EQ(cache.lookup(Ipv4Address { 0x0b000000u }, now + 200 + ArpCache::reachable_ns), nullptr);
+    // Expired entries are still used, but must be confirmed.
+    EXPECT_NE(cache.lookup(Ipv4Address { 0x0b000000u }, now + 200 + ArpCache::reachable_ns, refresh), nullptr);
+    EXPECT_TRUE(refresh);
 }
 
 namespace {

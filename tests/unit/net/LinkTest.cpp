@@ -397,3 +397,28 @@ TEST_F(FragmentTest, FragmentWithBadLengthIsDropped)
     receive(ip_frame(f, Bytes(datagram.begin(), datagram.begin() + 1001))); // not a multiple of 8
     EXPECT_EQ(stack->counters().fragments_dropped, 1u);
 }
+
+TEST_F(LinkTest, ExpiredNeighbourIsStillUsedWhileBeingConfirmed)
+{
+    answer_arp = false;
+    now += ArpCache::reachable_ns + 1;
+    receive(ping_frame({}, 1, {}));
+    auto out = sent();
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].protocol, 1); // the reply goes out with the old MAC at once
+    EXPECT_EQ(out[0].destination_mac, peer_mac);
+    EXPECT_EQ(out[1].ethertype, 0x0806); // and the entry is confirmed
+    // No answer: two more requests, then the entry is gone and the next
+    // packet has to wait for a fresh resolution.
+    run_until(now + 3500 * ms, 100 * ms);
+    EXPECT_EQ(sent().size(), 2u);
+    receive(ping_frame({}, 2, {}));
+    out = sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].ethertype, 0x0806);
+    // Answered this time: the parked reply is flushed.
+    receive(ethernet(stack_mac, peer_mac, 0x0806, arp_packet(2, peer_mac, peer_ip, stack_mac, stack_ip)));
+    out = sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].l4, icmp_echo(0x77, 2, {}, 0));
+}

@@ -360,10 +360,16 @@ struct StackFixture : ::testing::Test {
     std::vector<Sent> sent()
     {
         std::vector<Sent> out;
-        for (auto& frame : wire.take())
+        for (auto& frame : wire.take()) {
             out.push_back(decode(frame));
+            const Sent& s = out.back();
+            // The peer answers ARP requests for itself when asked to.
+            if (answer_arp && s.ethertype == 0x0806 && load_be16(&s.l3[6]) == 1 && load_be32(&s.l3[24]) == peer_ip.value)
+                stack->receive(ethernet(stack_mac, peer_mac, 0x0806, arp_packet(2, peer_mac, peer_ip, stack_mac, stack_ip)), now);
+        }
         return out;
     }
+    bool answer_arp { true };
 };
 
 } // namespace aisos::net::test
