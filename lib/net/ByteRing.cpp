@@ -103,8 +103,8 @@ void ByteRing::discard(size_t count)
     m_head += count;
     if (m_head >= m_capacity)
         m_head -= m_capacity;
-    if (m_size == 0)
-        m_head = 0; // keeps later writes contiguous when the ring drains
+    // The head is never reset when the ring drains: out-of-order data may
+    // already sit past the end, at positions relative to head + size.
 }
 
 } // namespace aisos::net

@@ -74,6 +74,27 @@ TEST(ByteRing, WritesPastEndThenCommits)
     ring.release(allocator);
 }
 
+TEST(ByteRing, DataPastTheEndSurvivesDrainingTheRing)
+{
+    MallocAllocator allocator;
+    ByteRing ring;
+    ASSERT_FALSE(ring.allocate(allocator, 16).is_error());
+    uint8_t first[] = { 1, 2, 3, 4 };
+    ring.write(first);
+    uint8_t later[] = { 7, 8 };
+    ring.write_past_end(2, later); // parked at stream offset 6
+    uint8_t out[4];
+    ring.read(out); // drains the ring completely
+    uint8_t gap[] = { 5, 6 };
+    ring.write(gap);
+    ring.commit(2);
+    uint8_t rest[4];
+    ASSERT_EQ(ring.read(rest), 4u);
+    uint8_t expected[] = { 5, 6, 7, 8 };
+    EXPECT_EQ(0, std::memcmp(rest, expected, 4));
+    ring.release(allocator);
+}
+
 TEST(ByteRing, AllocationFailureIsReported)
 {
     MallocAllocator allocator;
