@@ -296,10 +296,12 @@ void Session::prepare_activations(float const* x, u32 rows, u32 n, Weight const*
     }
     if (!step.want_q8 && !step.want_q8k)
         return;
-    if (rows == 1)
+    if (rows == 1) {
+        m_next_chunk.store(0, std::memory_order_relaxed);
         run_step(step, 0, 1); // one row: not worth waking the pool
-    else
+    } else {
         parallel(step);
+    }
 }
 
 ErrorOr<void> Session::evaluate(u32 const* tokens, size_t count)
