@@ -22,6 +22,7 @@
 #include "kernel/mm/VirtualMemory.h"
 #include "kernel/pci/Pci.h"
 #include "kernel/cpu/Random.h"
+#include "kernel/drivers/nvme/Nvme.h"
 #include "kernel/cpu/Rtc.h"
 #include "kernel/net/NetworkCore.h"
 #include "lib/boot/BootInfo.h"
@@ -108,6 +109,23 @@ void check_timers()
         log::error("timer: only {} of {} CPUs receive timer interrupts", ticking, count);
 }
 
+// Reads the first block of every NVMe namespace: proves the I/O path end to
+// end without touching anything a file system may own.
+void check_storage()
+{
+    for (const nvme::NamespaceInfo& ns : nvme::namespaces()) {
+        auto buffer = heap::allocate(ns.device->block_size());
+        if (buffer.is_error())
+            return;
+        auto result = ns.device->read(0, { static_cast<uint8_t*>(buffer.value()), ns.device->block_size() });
+        if (result.is_error())
+            log::error("nvme: namespace {}: reading block 0 failed: {}", ns.nsid, result.error().reason());
+        else
+            log::info("nvme: namespace {}: {} blocks of {} bytes, block 0 read", ns.nsid, ns.device->block_count(), ns.device->block_size());
+        heap::free(buffer.value());
+    }
+}
+
 } // namespace
 
 extern "C" void (*__init_array_start[])();
@@ -168,6 +186,7 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
     log::info("memory: {} MiB free after boot", physical_memory::free_bytes() / (1024 * 1024));
 
     pci::initialize();
+    check_storage();
     rtc::initialize(acpi::century_register());
     log::info("random: seeded from {}", random::source_name());
 

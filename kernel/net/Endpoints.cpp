@@ -5,6 +5,7 @@
 #include "kernel/cpu/Smp.h"
 #include "kernel/cpu/Time.h"
 #include "kernel/drivers/gpu/NvidiaGpu.h"
+#include "kernel/drivers/nvme/Nvme.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/net/NetworkCore.h"
 #include "kernel/net/StaticFiles.h"
@@ -157,9 +158,18 @@ void system_info(const HttpRequest&, std::span<const uint8_t>, HttpResponse& res
     }
     json.end_array();
 
-    // NVMe controllers are listed once the storage issue adds the driver.
     json.key("nvme");
     json.begin_array();
+    for (const nvme::NamespaceInfo& ns : nvme::namespaces()) {
+        json.begin_object();
+        json.member("model", ns.model);
+        json.member("serial", ns.serial);
+        json.key("namespace");
+        json.unsigned_integer(ns.nsid);
+        json.key("size_mib");
+        json.unsigned_integer(ns.size_bytes >> 20);
+        json.end_object();
+    }
     json.end_array();
 
     json.key("gpus");

@@ -109,3 +109,25 @@ def test_page_fault_panic_names_address_and_function(boot):
     machine.wait_for(r"^backtrace:$", timeout=60)
     machine.wait_for(r"^  #\d+ 0x[0-9a-f]{16} kernel_main\+0x[0-9a-f]+$", timeout=60)
     assert "aisos: ready" not in machine.output
+
+
+def test_nvme_controller_with_two_namespaces_is_listed(boot, tmp_path):
+    images = []
+    for name, mib in (("ns1.img", 96), ("ns2.img", 48)):
+        path = tmp_path / name
+        with open(path, "wb") as f:
+            f.truncate(mib << 20)
+        images.append(path)
+    machine = boot(disk=None, nic="none", extra_args=[
+        "-drive", f"file={images[0]},format=raw,if=none,id=ns1",
+        "-drive", f"file={images[1]},format=raw,if=none,id=ns2",
+        "-device", "nvme,id=nvme0,serial=aisos0002",
+        "-device", "nvme-ns,drive=ns1,bus=nvme0,nsid=1",
+        "-device", "nvme-ns,drive=ns2,bus=nvme0,nsid=2",
+    ])
+    machine.wait_for(r"^aisos: ready$", timeout=BOOT_TIMEOUT)
+    sizes = [int(m.group(1)) for m in re.finditer(r"^aisos: nvme QEMU NVMe Ctrl (\d+) MiB$", machine.output, re.M)]
+    assert sizes == [96, 48]
+    # Both namespaces answered a read through an I/O queue.
+    assert "nvme: namespace 1: 196608 blocks of 512 bytes, block 0 read" in machine.output
+    assert "nvme: namespace 2: 98304 blocks of 512 bytes, block 0 read" in machine.output
