@@ -58,6 +58,7 @@ struct HttpServer::Connection {
     uint64_t websocket_close_started { 0 };
     bool close_called { false };
     bool mid_request { false };
+    bool timers_started { false }; // accept() may come before the first poll() gives a time
 };
 
 HttpServer::HttpServer(Allocator& allocator, Router& router, const HttpLimits& limits)
@@ -141,8 +142,6 @@ ErrorOr<void> HttpServer::accept(ByteStream* stream, ClientInfo client)
     c->stream = stream;
     c->client = client;
     c->output.set_stream(stream);
-    c->idle_since = m_now;
-    c->output_progress = m_now;
     c->next = m_connections;
     m_connections = c;
     ++m_connection_count;
@@ -287,6 +286,12 @@ bool HttpServer::step(Connection& connection)
 {
     if (connection.state == Connection::State::Dead)
         return false;
+    if (!connection.timers_started) {
+        connection.idle_since = m_now;
+        connection.head_started = m_now;
+        connection.output_progress = m_now;
+        connection.timers_started = true;
+    }
     if (connection.stream->is_closed()) {
         // Reset by the peer or the TCP layer gave up: nothing can be sent any more.
         if (connection.mid_request || connection.handler)

@@ -6,6 +6,7 @@
 #include "lib/json/JsonWriter.h"
 #include "lib/net/http/ByteRange.h"
 #include "lib/net/http/HttpHandler.h"
+#include "lib/net/http/HttpMetrics.h"
 #include "lib/net/http/HttpServer.h"
 
 #include <gtest/gtest.h>
@@ -193,6 +194,11 @@ protected:
         })
         , params([](const HttpRequest& request, std::span<const uint8_t>, HttpResponse& response) { response.send(200, "text/plain", request.parameter("name")); })
         , nothing([](const HttpRequest&, std::span<const uint8_t>, HttpResponse&) { })
+        , header_echo([](const HttpRequest& request, std::span<const uint8_t> body, HttpResponse& response) {
+            char text[256];
+            auto reply = format_to(text, sizeof(text), "{} {} {} {}", request.path, request.header("x-tag").value_or("-"), request.parameter("name"), body.size());
+            response.send(200, "text/plain", reply);
+        })
     {
         limits.max_connections = 300;
         EXPECT_FALSE(router.add(HttpMethod::Get, "/hello", hello, { .role = Role::Public }).is_error());
@@ -209,6 +215,7 @@ protected:
         EXPECT_FALSE(router.add(HttpMethod::Get, "/users/:name", params, { .role = Role::Public }).is_error());
         EXPECT_FALSE(router.add(HttpMethod::Delete, "/users/:name", params, { .role = Role::Public }).is_error());
         EXPECT_FALSE(router.add(HttpMethod::Get, "/nothing", nothing, { .role = Role::Public }).is_error());
+        EXPECT_FALSE(router.add(HttpMethod::Post, "/tag/:name", header_echo, { .role = Role::Public }).is_error());
     }
     ~ServerTest() override
     {
@@ -297,7 +304,7 @@ protected:
     int released { 0 };
 
     using Simple = SimpleRoute<void (*)(const HttpRequest&, std::span<const uint8_t>, HttpResponse&)>;
-    Simple hello, echo, whoami, file, big, json_route, params, nothing;
+    Simple hello, echo, whoami, file, big, json_route, params, nothing, header_echo;
     UploadFactory upload;
     StreamFactory stream;
 };
@@ -863,6 +870,47 @@ TEST_F(ServerTest, AllocationFailuresNeverCrash)
         server.reset();
         EXPECT_EQ(allocator.live, 0) << n;
     }
+}
+
+TEST_F(ServerTest, LargeHeadWithBodyKeepsRequestViewsValid)
+{
+    // A head that nearly fills the input buffer makes the server move the
+    // request to a bigger buffer before streaming the body; the handler
+    // must still see the same path, fields and parameters.
+    std::string head = "POST /tag/alpha HTTP/1.1\r\nHost: a\r\nX-Tag: findme\r\n";
+    while (head.size() < 16 * 1024 - 200)
+        head += "X-Pad: " + std::string(std::min<size_t>(1000, 16 * 1024 - 200 - head.size()), 'p') + "\r\n";
+    auto response = one(head + "Content-Length: 5000\r\n\r\n" + std::string(5000, 'b'));
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, "/tag/alpha findme alpha 5000");
+}
+
+TEST_F(ServerTest, AcceptBeforeTheFirstPollDoesNotTimeOut)
+{
+    start();
+    streams.push_back(std::make_unique<TestStream>());
+    auto& stream = *streams.back();
+    ASSERT_FALSE(server->accept(&stream, {}).is_error());
+    now = 1000 * second; // the first poll comes with a large clock value
+    stream.send("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    run();
+    auto responses = parse_all(stream.take_output());
+    ASSERT_EQ(responses.size(), 1u);
+    EXPECT_EQ(responses[0].status, 200);
+}
+
+TEST_F(ServerTest, PrometheusMetrics)
+{
+    auto& stream = connect();
+    exchange(stream, "GET /hello HTTP/1.1\r\nHost: a\r\n\r\nGET /missing HTTP/1.1\r\nHost: a\r\n\r\n");
+    json::GrowableBuffer text(allocator);
+    write_http_metrics(text, server->counters());
+    auto metrics = std::string(text.view());
+    EXPECT_NE(metrics.find("aisos_http_responses_total{code=\"200\"} 1\n"), std::string::npos);
+    EXPECT_NE(metrics.find("aisos_http_responses_total{code=\"404\"} 1\n"), std::string::npos);
+    EXPECT_NE(metrics.find("aisos_http_responses_by_class_total{class=\"4xx\"} 1\n"), std::string::npos);
+    EXPECT_NE(metrics.find("# TYPE aisos_http_connections_active gauge\naisos_http_connections_active 1\n"), std::string::npos);
+    EXPECT_NE(metrics.find("aisos_http_timeouts_total{phase=\"header\"} 0\n"), std::string::npos);
 }
 
 TEST_F(ServerTest, CountersTrackBytesAndConnections)
