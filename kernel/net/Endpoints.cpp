@@ -1,6 +1,7 @@
 #include "kernel/net/Endpoints.h"
 
 #include "kernel/Version.h"
+#include "kernel/console/Log.h"
 #include "kernel/cpu/CpuFeatures.h"
 #include "kernel/cpu/Smp.h"
 #include "kernel/cpu/Time.h"
@@ -191,6 +192,33 @@ void system_info(const HttpRequest&, std::span<const uint8_t>, HttpResponse& res
     response.send_buffer(200, "application/json");
 }
 
+void system_log(const HttpRequest&, std::span<const uint8_t>, HttpResponse& response)
+{
+    static char s_copy[64 * 1024]; // the network core is single-threaded
+    size_t length = log::copy_ring(s_copy, sizeof(s_copy));
+    // Start at a line boundary: the ring may have cut the oldest line.
+    size_t start = 0;
+    if (length == sizeof(s_copy)) {
+        while (start < length && s_copy[start] != '\n')
+            ++start;
+        if (start < length)
+            ++start;
+    }
+    response.send(200, "text/plain; charset=utf-8", std::string_view(s_copy + start, length - start));
+}
+
+void reboot(const HttpRequest&, std::span<const uint8_t>, HttpResponse& response)
+{
+    schedule_power_action(PowerAction::Reboot);
+    response.send(202, "application/json", R"({"status":"rebooting"})");
+}
+
+void power_off(const HttpRequest&, std::span<const uint8_t>, HttpResponse& response)
+{
+    schedule_power_action(PowerAction::PowerOff);
+    response.send(202, "application/json", R"({"status":"powering off"})");
+}
+
 // --- Test endpoints (debug_endpoints=true) ---
 
 // POST /debug/echo: the body comes back (up to 16 MiB; a response starts only
@@ -320,6 +348,9 @@ http::SimpleRoute<decltype(&chat_page)> s_chat_page(&chat_page);
 http::SimpleRoute<decltype(&health)> s_health(&health);
 http::SimpleRoute<decltype(&metrics)> s_metrics(&metrics);
 http::SimpleRoute<decltype(&system_info)> s_system_info(&system_info);
+http::SimpleRoute<decltype(&system_log)> s_system_log(&system_log);
+http::SimpleRoute<decltype(&reboot)> s_reboot(&reboot);
+http::SimpleRoute<decltype(&power_off)> s_power_off(&power_off);
 Factory<EchoHandler> s_echo;
 Factory<BytesHandler> s_bytes;
 Factory<SinkHandler> s_sink;
@@ -334,6 +365,9 @@ ErrorOr<void> register_endpoints(http::Router& router, const config::Config& con
     TRY(router.add(HttpMethod::Get, "/health", s_health, { .role = Role::Public }));
     TRY(router.add(HttpMethod::Get, "/metrics", s_metrics, { .role = Role::Public }));
     TRY(router.add(HttpMethod::Get, "/sys/info", s_system_info, { .role = Role::User }));
+    TRY(router.add(HttpMethod::Get, "/sys/log", s_system_log, { .role = Role::Admin }));
+    TRY(router.add(HttpMethod::Post, "/sys/reboot", s_reboot, { .role = Role::Admin }));
+    TRY(router.add(HttpMethod::Post, "/sys/poweroff", s_power_off, { .role = Role::Admin }));
     if (config.debug_endpoints) {
         TRY(router.add(HttpMethod::Post, "/debug/echo", s_echo, { .role = Role::Public, .body_limit = http::unlimited_body }));
         TRY(router.add(HttpMethod::Get, "/debug/bytes", s_bytes, { .role = Role::Public }));

@@ -3,6 +3,7 @@
 #include "kernel/Version.h"
 #include "kernel/arch/x86_64/Cpu.h"
 #include "kernel/console/Log.h"
+#include "kernel/cpu/Acpi.h"
 #include "kernel/cpu/Apic.h"
 #include "kernel/cpu/Random.h"
 #include "kernel/cpu/Rtc.h"
@@ -43,6 +44,8 @@ struct State {
     http::HttpServer* http { nullptr };
     uint32_t cpu { 0 };
     bool announced { false };
+    PowerAction power_action { PowerAction::None };
+    uint64_t power_action_at { 0 };
     char hostname[64] {};
 };
 
@@ -91,6 +94,18 @@ void announce_when_configured()
     log::contract("ready");
 }
 
+// Disks are flushed by the file system on every commit; nothing else holds
+// unwritten data, so the action can follow the answer directly.
+void carry_out_power_action(uint64_t now)
+{
+    if (s.power_action == PowerAction::None || now < s.power_action_at)
+        return;
+    log::info("power: {} requested over HTTP", s.power_action == PowerAction::Reboot ? "reboot" : "power off");
+    if (s.power_action == PowerAction::Reboot)
+        acpi::reset();
+    acpi::power_off();
+}
+
 [[noreturn]] void loop(void*)
 {
     apic::start_timer(net_core_timer_hz);
@@ -105,6 +120,7 @@ void announce_when_configured()
         s.stack->poll(now); // send what the HTTP server queued without waiting a round
         s.device->flush_transmit();
         announce_when_configured();
+        carry_out_power_action(now);
 
         if (received > 0 || s.http->active_connections() > 0) {
             last_activity = now;
@@ -168,6 +184,12 @@ ErrorOr<void> start(const config::Config& config)
         loop(nullptr);
     TRY(smp::run_on(wanted, loop, nullptr));
     return {};
+}
+
+void schedule_power_action(PowerAction action)
+{
+    s.power_action = action;
+    s.power_action_at = time::uptime_ns() + 200'000'000; // 200 ms for the 202 to reach the client
 }
 
 NetworkDevice* device() { return s.device; }

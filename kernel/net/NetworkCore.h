@@ -17,6 +17,11 @@ namespace aisos::network_core {
 // only... never). Without a NIC it logs why and returns an error.
 ErrorOr<void> start(const config::Config&);
 
+// POST /sys/reboot and /sys/poweroff: the network core carries the action
+// out shortly after, once the 202 answer has had time to leave.
+enum class PowerAction { None, Reboot, PowerOff };
+void schedule_power_action(PowerAction);
+
 // For endpoints (all on the network core).
 NetworkDevice* device();
 net::Stack* stack();
