@@ -8,7 +8,9 @@
 
 // GCC 12 warns inside its own 256->512 cast intrinsics (undefined upper half).
 #    pragma GCC diagnostic ignored "-Wuninitialized"
-#    pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#    if !defined(__clang__)
+#        pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#    endif
 #    include <immintrin.h>
 
 #    define AVX512_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
