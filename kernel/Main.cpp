@@ -22,6 +22,7 @@
 #include "kernel/mm/VirtualMemory.h"
 #include "kernel/pci/Pci.h"
 #include "kernel/cpu/Random.h"
+#include "kernel/cpu/WorkerPool.h"
 #include "kernel/drivers/nvme/Nvme.h"
 #include "kernel/cpu/Rtc.h"
 #include "kernel/net/NetworkCore.h"
@@ -195,10 +196,13 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
     log::info("boot took {} ms since TSC calibration", time::uptime_ns() / 1000000);
     // The network core prints "ready" once it serves; without a network
     // there is nothing to wait for.
-    if (auto started = network_core::start(config.settings); started.is_error()) {
+    auto started = network_core::start(config.settings);
+    if (started.is_error()) {
         log::warn("net: not started: {}", started.error().reason());
         log::contract("ready");
     }
+    // Every other CPU (the BSP included) takes background jobs.
+    worker_pool::start(started.is_error() ? smp::max_cpus : network_core::cpu_index());
     smp::idle_loop();
 }
 
