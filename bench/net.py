@@ -47,7 +47,8 @@ import linux_guest  # noqa: E402
 
 CACHE = ROOT / "build" / "netlab-bench"
 BOOT_TIMEOUT = 900.0
-STATIC_CONFIG = f"ip={linux_guest.GUEST_IP}/24\ngw={linux_guest.GATEWAY}\n"
+# debug_endpoints: PUT /debug/sink, the upload target.
+STATIC_CONFIG = f"ip={linux_guest.GUEST_IP}/24\ngw={linux_guest.GATEWAY}\ndebug_endpoints=true\n"
 
 
 @dataclasses.dataclass

@@ -10,7 +10,8 @@
   start_relay(...)  the lossy relay of tools/netlab/relay.py inside a namespace
 
 Environment: AISOS_METAL_BUILD, AISOS_ACCEL (see ../conftest.py).
-AISOS_NET_LOSSY_MB sets the size of the lossy-relay transfers (default 200).
+AISOS_NET_LOSSY_MB sets the size of the lossy-relay transfers (default 20,
+see test_lossy.py).
 """
 
 from __future__ import annotations
@@ -121,11 +122,24 @@ def start_machine(image: Path, scratch: Path, name: str, nic: str = "virtio", co
     return Machine(config).start()
 
 
+# The /debug/* and /ws/echo test endpoints are off unless aisos.cfg turns them on.
+DEBUG_ENDPOINTS = "debug_endpoints=true\n"
+
+
+def guest_config(ip: str = "dhcp", gateway: Optional[str] = None) -> str:
+    """An aisos.cfg for a test guest: its address and the test endpoints."""
+    text = f"ip={ip}\n"
+    if gateway:
+        text += f"gw={gateway}\n"
+    return text + DEBUG_ENDPOINTS
+
+
 class UserGuests:
     """One guest per NIC model on user networking, booted on first use."""
 
-    def __init__(self, image: Path):
+    def __init__(self, image: Path, scratch: Path):
         self.image = image
+        self.scratch = scratch
         self.guests: dict[str, Guest] = {}
         self.failures: dict[str, str] = {}
 
@@ -138,7 +152,7 @@ class UserGuests:
             guest.machine.kill()
             guest = None
         if guest is None:
-            machine = start_machine(self.image, Path(), f"net-user-{nic}", nic=nic)
+            machine = start_machine(self.image, self.scratch, f"net-user-{nic}", nic=nic, config_text=guest_config())
             try:
                 driver, mac, ip = wait_configured(machine)
                 wire.wait_http("127.0.0.1", machine.port, timeout=BOOT_TIMEOUT)
@@ -166,8 +180,8 @@ class UserGuests:
 
 
 @pytest.fixture(scope="session")
-def user_guests(metal_build):
-    pool = UserGuests(metal_build / "aisos.iso")
+def user_guests(metal_build, tmp_path_factory):
+    pool = UserGuests(metal_build / "aisos.iso", tmp_path_factory.mktemp("net-images"))
     yield pool
     pool.close()
 

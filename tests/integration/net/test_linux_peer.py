@@ -15,11 +15,11 @@ import pytest
 from netlab.netns import tap_script
 
 from . import wire
-from .conftest import DRIVER_NAMES, QEMU_DEVICES, wait_configured
+from .conftest import DRIVER_NAMES, QEMU_DEVICES, guest_config, wait_configured
 
 LINUX_SIDE = "10.0.3.1"
 GUEST_SIDE = "10.0.3.2"
-CONFIG = f"ip={GUEST_SIDE}/24\ngw={LINUX_SIDE}\n"
+CONFIG = guest_config(f"{GUEST_SIDE}/24", LINUX_SIDE)
 
 
 def boot_on_tap(boot_guest, namespace, tmp_path, nic: str, mac: str):

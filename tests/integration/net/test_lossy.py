@@ -5,8 +5,16 @@
                                                    reorders 2%, each way
 
 A download from GET /debug/bytes and an upload to PUT /debug/sink, both
-checked by SHA-256; the throughput is reported, not asserted (issue 4).
-AISOS_NET_LOSSY_MB sets the size of each transfer (default 200).
+checked (SHA-256 of the download; byte count of the upload, and its SHA-256
+once the sink reports one); the throughput is reported, not asserted
+(issue 4).
+
+Size: AISOS_NET_LOSSY_MB per transfer, default 20. The issue asks for
+200 MB; at 3% loss this path moves about 0.4 MB/s each way here (TCG on two
+shared cores; aiSOS recovers most losses by retransmission timeout, having
+no SACK), so 200 MB each way would take about 17 minutes, beyond the ~10
+minute budget of the whole network suite. Run the full size with
+AISOS_NET_LOSSY_MB=200.
 """
 
 from __future__ import annotations
@@ -24,13 +32,13 @@ import numpy
 import pytest
 
 from . import wire
-from .conftest import FIGURES, wait_configured
+from .conftest import FIGURES, guest_config, wait_configured
 
 LINUX_SIDE = "10.0.4.1"
 GUEST_SIDE = "10.0.4.2"
 MAC = "52:54:00:4e:4c:10"
 LOSS, DUPLICATE, REORDER = 0.03, 0.01, 0.02
-SIZE = int(os.environ.get("AISOS_NET_LOSSY_MB", "200")) * 1_000_000
+SIZE = int(os.environ.get("AISOS_NET_LOSSY_MB", "20")) * 1_000_000
 # Far beyond any plausible run, so a stalled transfer fails instead of hanging.
 TRANSFER_TIMEOUT = 3600
 
@@ -71,7 +79,7 @@ def test_bulk_transfers_through_a_lossy_relay(boot_guest, netns, start_relay, sh
     namespace.run(["ip", "addr", "add", f"{LINUX_SIDE}/24", "dev", "nl0"])
     namespace.run(["ip", "link", "set", "nl0", "up"])
 
-    machine = boot_guest(config_text=f"ip={GUEST_SIDE}/24\ngw={LINUX_SIDE}\n", extra_args=[
+    machine = boot_guest(config_text=guest_config(f"{GUEST_SIDE}/24", LINUX_SIDE), extra_args=[
         "-netdev", f"dgram,id=n0,local.type=unix,local.path={qemu_socket},"
                    f"remote.type=unix,remote.path={relay_socket}",
         "-device", f"virtio-net-pci,netdev=n0,mac={MAC},romfile=",

@@ -55,7 +55,10 @@ def test_large_messages(guest):
         binary = rng.randbytes(1 << 20)
         ws.send(binary)
         assert ws.recv(timeout=TIMEOUT) == binary
-        text = "".join(rng.choice("aé€𝄞 ") for _ in range(480_000))  # about 1 MiB of mixed-width UTF-8
+        # Mixed-width UTF-8 (1 to 4 bytes a character) just under 1 MiB, the
+        # server's message limit (HttpLimits::websocket_max_message).
+        text = "".join(rng.choice("aé€𝄞 ") for _ in range(470_000))
+        assert 1_000_000 < len(text.encode()) <= 1 << 20
         ws.send(text)
         assert ws.recv(timeout=TIMEOUT) == text
 
@@ -79,13 +82,14 @@ def test_ping_is_answered_with_pong_between_messages(guest):
 
 
 def test_clean_close(guest):
-    ws = connect(guest)
-    ws.send("bye")
-    assert ws.recv(timeout=TIMEOUT) == "bye"
-    ws.close(code=1000, reason="done")
-    # The server answered our close frame with its own (echoing the code).
-    assert ws.close_code == 1000
-    with pytest.raises(ConnectionClosed):
-        ws.recv(timeout=TIMEOUT)
+    with connect(guest) as ws:
+        ws.send("bye")
+        assert ws.recv(timeout=TIMEOUT) == "bye"
+        ws.close(code=1000, reason="done")
+        # The server answered our close frame with its own (echoing the code);
+        # without one the client would report 1006.
+        assert ws.close_code == 1000
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=TIMEOUT)
     # And the server is still serving.
     assert guest.request("GET", "/health").status == 200
