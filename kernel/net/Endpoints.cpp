@@ -12,7 +12,9 @@
 #include "kernel/net/StaticFiles.h"
 #include "kernel/pci/Pci.h"
 #include "lib/json/JsonWriter.h"
+#include "lib/crypto/Sha256.h"
 #include "lib/net/http/HttpHandler.h"
+#include "lib/net/http/HttpMetrics.h"
 #include "lib/net/http/WebSocket.h"
 
 namespace aisos::network_core {
@@ -70,16 +72,7 @@ void metrics(const HttpRequest&, std::span<const uint8_t>, HttpResponse& respons
     metric(out, "counter", "aisos_tcp_fast_retransmits_total", "TCP fast retransmits.", n.tcp_fast_retransmits);
     metric(out, "counter", "aisos_tcp_bytes_received_total", "TCP payload bytes delivered in order.", n.tcp_bytes_received);
     metric(out, "counter", "aisos_tcp_bytes_sent_total", "TCP payload bytes sent (first transmissions).", n.tcp_bytes_sent);
-    metric(out, "gauge", "aisos_http_connections_active", "HTTP connections open.", h.connections_active);
-    metric(out, "counter", "aisos_http_requests_total", "HTTP request heads received.", h.requests);
-    metric(out, "counter", "aisos_http_bad_requests_total", "HTTP requests refused as malformed.", h.bad_requests);
-    metric(out, "counter", "aisos_http_timeouts_total", "HTTP connections closed for slowness.",
-        h.timeouts_header + h.timeouts_body + h.timeouts_idle + h.timeouts_send);
-    format(out, "# HELP aisos_http_responses_total HTTP responses by status code.\n# TYPE aisos_http_responses_total counter\n");
-    for (uint16_t code = 100; code < 600; ++code) {
-        if (h.responses_by_status[code])
-            format(out, "aisos_http_responses_total{{code=\"{}\"}} {}\n", code, h.responses_by_status[code]);
-    }
+    http::write_http_metrics(out, h);
     metric(out, "gauge", "aisos_memory_free_bytes", "Free physical memory.", physical_memory::free_bytes());
     metric(out, "gauge", "aisos_uptime_seconds", "Seconds since boot.", time::uptime_ns() / 1000000000ull);
     response.send_buffer(200, "text/plain; version=0.0.4; charset=utf-8");
@@ -297,22 +290,28 @@ private:
     uint64_t m_sent { 0 };
 };
 
-// PUT /debug/sink: consumes any body, reports how many bytes it saw.
+// PUT /debug/sink: consumes any body, reports its length and SHA-256.
 class SinkHandler final : public http::HttpHandler {
 public:
     size_t on_body(std::span<const uint8_t> piece, HttpResponse&) override
     {
         m_bytes += piece.size();
+        m_sha.update(piece);
         return piece.size();
     }
     void on_body_end(const HttpRequest&, HttpResponse& response) override
     {
-        char body[48];
-        response.send(200, "application/json", format_to(body, sizeof(body), "{{\"bytes\": {}}}", m_bytes));
+        auto digest = m_sha.finish();
+        char hex[2 * crypto::Sha256::digest_size + 1];
+        for (size_t i = 0; i < digest.size(); ++i)
+            format_to(hex + 2 * i, 3, "{:02x}", digest[i]);
+        char body[128];
+        response.send(200, "application/json", format_to(body, sizeof(body), "{{\"bytes\": {}, \"sha256\": \"{}\"}}", m_bytes, std::string_view(hex, 64)));
     }
 
 private:
     uint64_t m_bytes { 0 };
+    crypto::Sha256 m_sha;
 };
 
 template<typename Handler>
