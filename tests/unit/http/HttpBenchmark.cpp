@@ -101,6 +101,11 @@ double seconds_since(std::chrono::steady_clock::time_point start)
 
 int main()
 {
+    // Streams outlive the server (declared first) and their phase: the
+    // server keeps polling every connection until it is destroyed.
+    BenchStream keep_alive_stream;
+    BenchStream upload_stream;
+    std::vector<std::unique_ptr<BenchStream>> streams;
     MallocAllocator allocator;
     Router router;
     SimpleRoute health([](const HttpRequest&, std::span<const uint8_t>, HttpResponse& response) { response.send(200, "application/json", R"({"status":"ok"})"); });
@@ -113,7 +118,7 @@ int main()
     const char* request = "GET /health HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n";
 
     {
-        BenchStream stream;
+        auto& stream = keep_alive_stream;
         stream.request = request;
         stream.pending_requests = 1000000;
         (void)server.accept(&stream, {});
@@ -125,7 +130,6 @@ int main()
         printf("keep-alive, 1 connection: %.0f requests/s (1000000 requests in %.2f s)\n", 1000000 / elapsed, elapsed);
     }
     {
-        std::vector<std::unique_ptr<BenchStream>> streams;
         for (int i = 0; i < 200; ++i) {
             streams.push_back(std::make_unique<BenchStream>());
             streams.back()->request = request;
@@ -141,7 +145,7 @@ int main()
         printf("keep-alive, 200 connections: %.0f requests/s (1000000 requests in %.2f s)\n", 1000000 / elapsed, elapsed);
     }
     {
-        BenchStream stream;
+        auto& stream = upload_stream;
         constexpr uint64_t size = 200ull * 1024 * 1024;
         stream.request = "PUT /fs/models/big.gguf HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n";
         stream.pending_requests = 1;
