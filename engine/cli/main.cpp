@@ -40,6 +40,7 @@ struct Options {
     std::string dump_tensor_file;
     bool info { false };
     std::optional<std::string> kernels;
+    bool f32_activations { false };
     std::vector<std::string> stops;
 };
 
@@ -64,7 +65,9 @@ void print_usage()
         "  --ids-out FILE          write the generated ids, space-separated\n"
         "  --dump-tensor NAME FILE write tensor NAME dequantized to float32 LE and exit\n"
         "  --info                  print model metadata and exit\n"
-        "  --kernels scalar|avx2|avx512  force a kernel variant (default: best for this CPU)\n");
+        "  --kernels scalar|avx2|avx512  force a kernel variant (default: best for this CPU)\n"
+        "  --f32-activations       multiply dequantized weights with float activations (slow; for\n"
+        "                          comparisons against float references; default: 8-bit activations)\n");
 }
 
 [[noreturn]] void fail(std::string const& message)
@@ -149,6 +152,7 @@ Options parse_options(int argc, char** argv)
             o.dump_tensor_file = need(i);
         } else if (a == "--info") o.info = true;
         else if (a == "--kernels") o.kernels = need(i);
+        else if (a == "--f32-activations") o.f32_activations = true;
         else if (a == "-h" || a == "--help") {
             print_usage();
             std::exit(0);
@@ -353,7 +357,7 @@ int main(int argc, char** argv)
     u32 context = o.context.value_or(std::min<u32>(model->config().context_length, 4096));
     if (context == 0)
         fail("--ctx must be at least 1");
-    std::unique_ptr<Session> session(must(Session::create(*model, *pool, kernels, context), "session"));
+    std::unique_ptr<Session> session(must(Session::create(*model, *pool, kernels, context, o.f32_activations ? ActivationPrecision::Float32 : ActivationPrecision::Int8), "session"));
     if (prompt.size() > session->context_length())
         fail("the prompt has " + std::to_string(prompt.size()) + " tokens but the context length is " + std::to_string(session->context_length()));
 

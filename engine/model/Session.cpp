@@ -78,7 +78,7 @@ static void step_trampoline(void* context, unsigned index, unsigned count)
     c->session->run_step(*c->step, index, count);
 }
 
-ErrorOr<Session*> Session::create(Model const& model, ThreadPool& pool, KernelSet const& kernels, u32 context_length)
+ErrorOr<Session*> Session::create(Model const& model, ThreadPool& pool, KernelSet const& kernels, u32 context_length, ActivationPrecision precision)
 {
     auto const& c = model.config();
     if (context_length == 0)
@@ -90,6 +90,7 @@ ErrorOr<Session*> Session::create(Model const& model, ThreadPool& pool, KernelSe
         return Error::no_memory();
     auto init = [&]() -> ErrorOr<void> {
         session->m_context_length = context_length;
+        session->m_precision = precision;
         u32 b = s_max_batch;
         u32 widest = c.n_embd > c.q_dim() ? c.n_embd : c.q_dim();
         u32 widest_input = widest > c.n_ff ? widest : c.n_ff;
@@ -102,6 +103,8 @@ ErrorOr<Session*> Session::create(Model const& model, ThreadPool& pool, KernelSe
         TRY(session->m_act_q8.try_resize(size_t(b) * activation_row_bytes(ActivationFormat::Q8, widest_input)));
         TRY(session->m_act_q8k.try_resize(size_t(b) * activation_row_bytes(ActivationFormat::Q8K, widest_input + QK_K)));
         TRY(session->m_scores.try_resize(size_t(pool.thread_count()) * context_length));
+        if (precision == ActivationPrecision::Float32)
+            TRY(session->m_row_scratch.try_resize(size_t(pool.thread_count()) * widest_input));
         TRY(session->m_logits.try_resize(c.n_vocab));
         size_t cache = size_t(c.n_layers) * context_length * c.kv_dim();
         // Reserved, not touched: pages are only committed as positions fill.
@@ -136,9 +139,9 @@ void Session::parallel(Step const& step)
     m_pool.run(step_trampoline, &context);
 }
 
-static u8* activation_for(Weight const& w, u8* q8, u8* q8k, float const* input, u32 n, size_t& stride)
+static u8* activation_for(Weight const& w, u8* q8, u8* q8k, float const* input, u32 n, size_t& stride, ActivationPrecision precision)
 {
-    switch (activation_format(w.type)) {
+    switch (precision == ActivationPrecision::Float32 ? ActivationFormat::F32 : activation_format(w.type)) {
     case ActivationFormat::Q8:
         stride = activation_row_bytes(ActivationFormat::Q8, n);
         return q8;
@@ -196,13 +199,20 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
                 if (lo >= hi)
                     continue;
                 size_t stride;
-                u8 const* act = activation_for(w, m_act_q8.data(), m_act_q8k.data(), step.input, static_cast<u32>(w.cols), stride);
-                DotFn dot = m_kernels.dot_for(w.type);
+                u8 const* act = activation_for(w, m_act_q8.data(), m_act_q8k.data(), step.input, static_cast<u32>(w.cols), stride, m_precision);
+                bool dequantize = m_precision == ActivationPrecision::Float32 && activation_format(w.type) != ActivationFormat::F32;
+                DotFn dot = dequantize ? m_kernels.dot_f32 : m_kernels.dot_for(w.type);
+                float* scratch = dequantize ? m_row_scratch.data() + size_t(index) * (m_row_scratch.size() / count) : nullptr;
                 for (u64 r = lo; r < hi; ++r) {
+                    void const* row = w.row(r);
+                    if (dequantize) {
+                        dequantize_row(w.type, row, scratch, w.cols);
+                        row = scratch;
+                    }
                     for (u32 b = 0; b < step.batch; b += s_max_dot_columns) {
                         u32 columns = step.batch - b < s_max_dot_columns ? step.batch - b : s_max_dot_columns;
                         float result[s_max_dot_columns];
-                        dot(w.row(r), act + b * stride, stride, columns, w.cols, result);
+                        dot(row, act + b * stride, stride, columns, w.cols, result);
                         for (u32 k = 0; k < columns; ++k) {
                             float* out = target.out + size_t(b + k) * target.out_stride + r;
                             *out = target.accumulate ? *out + result[k] : result[k];
@@ -216,10 +226,13 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
     case StepKind::GateUp: {
         u64 rows_per_chunk = chunk_rows(step.gate->rows, count);
         size_t gate_stride, up_stride;
-        u8 const* gate_act = activation_for(*step.gate, m_act_q8.data(), m_act_q8k.data(), step.input, c.n_embd, gate_stride);
-        u8 const* up_act = activation_for(*step.up, m_act_q8.data(), m_act_q8k.data(), step.input, c.n_embd, up_stride);
-        DotFn gate_dot = m_kernels.dot_for(step.gate->type);
-        DotFn up_dot = m_kernels.dot_for(step.up->type);
+        u8 const* gate_act = activation_for(*step.gate, m_act_q8.data(), m_act_q8k.data(), step.input, c.n_embd, gate_stride, m_precision);
+        u8 const* up_act = activation_for(*step.up, m_act_q8.data(), m_act_q8k.data(), step.input, c.n_embd, up_stride, m_precision);
+        bool dequantize_gate = m_precision == ActivationPrecision::Float32 && activation_format(step.gate->type) != ActivationFormat::F32;
+        bool dequantize_up = m_precision == ActivationPrecision::Float32 && activation_format(step.up->type) != ActivationFormat::F32;
+        DotFn gate_dot = dequantize_gate ? m_kernels.dot_f32 : m_kernels.dot_for(step.gate->type);
+        DotFn up_dot = dequantize_up ? m_kernels.dot_f32 : m_kernels.dot_for(step.up->type);
+        float* scratch = m_precision == ActivationPrecision::Float32 ? m_row_scratch.data() + size_t(index) * (m_row_scratch.size() / count) : nullptr;
         bool gelu = c.activation == FeedForwardActivation::GeluTanh;
         for (;;) {
             u64 begin = u64(m_next_chunk.fetch_add(1, std::memory_order_relaxed)) * rows_per_chunk;
@@ -230,8 +243,18 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
             for (u32 b = 0; b < step.batch; b += s_max_dot_columns) {
                 u32 columns = step.batch - b < s_max_dot_columns ? step.batch - b : s_max_dot_columns;
                 float g[s_max_dot_columns], u[s_max_dot_columns];
-                gate_dot(step.gate->row(r), gate_act + b * gate_stride, gate_stride, columns, c.n_embd, g);
-                up_dot(step.up->row(r), up_act + b * up_stride, up_stride, columns, c.n_embd, u);
+                void const* gate_row = step.gate->row(r);
+                if (dequantize_gate) {
+                    dequantize_row(step.gate->type, gate_row, scratch, c.n_embd);
+                    gate_row = scratch;
+                }
+                gate_dot(gate_row, gate_act + b * gate_stride, gate_stride, columns, c.n_embd, g);
+                void const* up_row = step.up->row(r);
+                if (dequantize_up) {
+                    dequantize_row(step.up->type, up_row, scratch, c.n_embd);
+                    up_row = scratch;
+                }
+                up_dot(up_row, up_act + b * up_stride, up_stride, columns, c.n_embd, u);
                 for (u32 k = 0; k < columns; ++k)
                     m_hb[size_t(b + k) * c.n_ff + r] = (gelu ? gelu_tanh(g[k]) : silu(g[k])) * u[k];
             }
@@ -294,7 +317,7 @@ void Session::prepare_activations(float const* x, u32 rows, u32 n, Weight const*
         step.want_q8 = step.want_q8 || format == ActivationFormat::Q8;
         step.want_q8k = step.want_q8k || format == ActivationFormat::Q8K;
     }
-    if (!step.want_q8 && !step.want_q8k)
+    if ((!step.want_q8 && !step.want_q8k) || m_precision == ActivationPrecision::Float32)
         return;
     if (rows == 1) {
         m_next_chunk.store(0, std::memory_order_relaxed);

@@ -12,12 +12,20 @@
 
 namespace aisos::engine {
 
+// How matmul inputs meet quantized weights. Int8 is the fast path (integer
+// dot products); Float32 dequantizes each weight row and multiplies it with
+// unquantized activations, for comparisons against float references.
+enum class ActivationPrecision {
+    Int8,
+    Float32,
+};
+
 class Session {
 public:
     static constexpr u32 s_max_batch = 64;
 
     // context_length: the limit for this session (capped by the model's).
-    static ErrorOr<Session*> create(Model const&, ThreadPool&, KernelSet const&, u32 context_length);
+    static ErrorOr<Session*> create(Model const&, ThreadPool&, KernelSet const&, u32 context_length, ActivationPrecision = ActivationPrecision::Int8);
     ~Session();
 
     // Fails with ErrorCode::OutOfRange when the tokens do not fit in the context.
@@ -47,6 +55,8 @@ private:
     Model const& m_model;
     ThreadPool& m_pool;
     KernelSet const& m_kernels;
+    ActivationPrecision m_precision { ActivationPrecision::Int8 };
+    Vector<float> m_row_scratch; // per thread, Float32 precision only
     u32 m_context_length { 0 };
     u32 m_position { 0 };
 

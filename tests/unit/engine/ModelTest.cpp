@@ -286,3 +286,24 @@ TEST(ModelLoad, RejectsMissingAndBadFiles)
     EXPECT_EQ(result.error().code(), ErrorCode::Unsupported);
     unlink(path);
 }
+
+TEST_F(TinyModel, Float32ActivationsStayCloseToInt8)
+{
+    std::unique_ptr<Model> model(MUST(Model::load(s_path.c_str())));
+    std::unique_ptr<ThreadPool, void (*)(ThreadPool*)> pool(MUST(platform_create_thread_pool(2)), platform_destroy_thread_pool);
+    std::vector<u32> tokens = { 10, 20, 30, 40 };
+    auto logits = [&](ActivationPrecision precision) {
+        std::unique_ptr<Session> session(MUST(Session::create(*model, *pool, kernel_set(detect_kernel_isa()), 64, precision)));
+        MUST(session->evaluate(tokens.data(), tokens.size()));
+        return std::vector<float>(session->logits(), session->logits() + session->vocab_size());
+    };
+    auto exact = logits(ActivationPrecision::Float32);
+    auto int8 = logits(ActivationPrecision::Int8);
+    double max_diff = 0, max_value = 0;
+    for (size_t i = 0; i < exact.size(); ++i) {
+        max_diff = std::max(max_diff, static_cast<double>(std::fabs(exact[i] - int8[i])));
+        max_value = std::max(max_value, static_cast<double>(std::fabs(exact[i])));
+    }
+    EXPECT_GT(max_diff, 0.0);               // the paths really differ
+    EXPECT_LT(max_diff, 0.1 * max_value);   // by quantization noise only
+}
