@@ -3,6 +3,7 @@
 // Everything the stack counts, exported by the kernel as Prometheus metrics.
 // Plain integers written only by the network core.
 
+#include <span>
 #include <stdint.h>
 
 namespace aisos::net {
@@ -93,5 +94,15 @@ struct NetCounters {
     uint64_t tcp_bytes_received { 0 }; // in-order payload bytes delivered
     uint64_t tcp_bytes_sent { 0 }; // payload bytes sent the first time
 };
+
+// Every counter with its name, for exporting (Prometheus: prefix the name,
+// e.g. "aisos_net_"; kind tells counter from gauge).
+struct NetCounterField {
+    enum class Kind : uint8_t { Counter, Gauge };
+    const char* name;
+    Kind kind;
+    uint64_t NetCounters::*field;
+};
+std::span<const NetCounterField> net_counter_fields();
 
 } // namespace aisos::net

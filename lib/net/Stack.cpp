@@ -149,9 +149,10 @@ bool Stack::is_local_broadcast(Ipv4Address address) const
 // ---------------------------------------------------------------------------
 // Input
 
-void Stack::receive(std::span<const uint8_t> frame, uint64_t now_ns)
+void Stack::receive(std::span<const uint8_t> frame, uint64_t now_ns, RxChecksum checksum)
 {
     m_now = now_ns;
+    m_rx_checksum = checksum;
     ++m_counters.frames_in;
     m_counters.bytes_in += frame.size();
     if (frame.size() < ethernet_header_size) {
@@ -344,7 +345,7 @@ void Stack::handle_udp(Ipv4Address source, Ipv4Address destination, std::span<co
     }
     datagram = datagram.first(length);
     // RFC 768: a zero checksum means the sender computed none.
-    if (load_be16(&datagram[6]) != 0) {
+    if (load_be16(&datagram[6]) != 0 && m_rx_checksum == RxChecksum::Unverified) {
         ChecksumAccumulator sum;
         add_pseudo_header(sum, source.value, destination.value, IpProtocol::Udp, static_cast<uint16_t>(length));
         sum.add(datagram);

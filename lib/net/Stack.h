@@ -48,7 +48,10 @@ public:
     // Frees the stack and every connection (handles become invalid).
     static void destroy(Stack*);
 
-    void receive(std::span<const uint8_t> ethernet_frame, uint64_t now_ns);
+    // RxChecksum::Verified: the NIC already checked the TCP/UDP checksum
+    // (virtio-net VIRTIO_NET_HDR_F_DATA_VALID); the stack skips that check.
+    enum class RxChecksum : uint8_t { Unverified, Verified };
+    void receive(std::span<const uint8_t> ethernet_frame, uint64_t now_ns, RxChecksum = RxChecksum::Unverified);
     void poll(uint64_t now_ns);
     // The earliest time poll() has work to do (timers); the network core may
     // idle until then when no frames arrive.
@@ -141,6 +144,7 @@ private:
     char m_hostname[64] {};
     NetCounters m_counters;
     uint64_t m_now { 0 };
+    RxChecksum m_rx_checksum { RxChecksum::Unverified }; // of the frame being processed
     uint64_t m_next_deadline { ~0ull };
     uint64_t m_fallback_random { 0 };
 

@@ -107,12 +107,14 @@ void Stack::handle_tcp(Ipv4Address source, Ipv4Address destination, std::span<co
         ++m_counters.tcp_malformed;
         return;
     }
-    ChecksumAccumulator sum;
-    add_pseudo_header(sum, source.value, destination.value, IpProtocol::Tcp, static_cast<uint16_t>(bytes.size()));
-    sum.add(bytes);
-    if (sum.finish() != 0) {
-        ++m_counters.tcp_bad_checksum;
-        return;
+    if (m_rx_checksum == RxChecksum::Unverified) {
+        ChecksumAccumulator sum;
+        add_pseudo_header(sum, source.value, destination.value, IpProtocol::Tcp, static_cast<uint16_t>(bytes.size()));
+        sum.add(bytes);
+        if (sum.finish() != 0) {
+            ++m_counters.tcp_bad_checksum;
+            return;
+        }
     }
     auto parsed = parse_tcp_segment(bytes);
     if (parsed.is_error()) {

@@ -717,3 +717,33 @@ TEST_F(TcpTest, ReopensATimeWaitConnectionWithAHigherSequence)
     EXPECT_EQ(out[0].tcp->flags, TcpFlag::Syn | TcpFlag::Ack);
     EXPECT_EQ(out[0].tcp->acknowledgment, client_seq + 1);
 }
+
+TEST_F(TcpTest, NicVerifiedChecksumsAreTrusted)
+{
+    TcpFields syn = fields(TcpFlag::Syn);
+    syn.corrupt_checksum = true;
+    Ipv4Fields ip;
+    stack->receive(ip_frame(ip, tcp(peer_ip, stack_ip, syn, {})), now, Stack::RxChecksum::Verified);
+    EXPECT_EQ(tcp_out().size(), 1u); // answered: the NIC vouched for it
+    EXPECT_EQ(stack->counters().tcp_bad_checksum, 0u);
+}
+
+TEST(NetCounters, EveryFieldIsExportedOnceByName)
+{
+    NetCounters counters;
+    counters.tcp_retransmits = 7;
+    size_t gauges = 0;
+    bool found = false;
+    for (auto& field : net_counter_fields()) {
+        EXPECT_NE(field.name, nullptr);
+        if (field.kind == NetCounterField::Kind::Gauge)
+            ++gauges;
+        if (std::string(field.name) == "tcp_retransmits") {
+            EXPECT_EQ(counters.*field.field, 7u);
+            found = true;
+        }
+    }
+    EXPECT_TRUE(found);
+    EXPECT_EQ(gauges, 1u);
+    EXPECT_EQ(net_counter_fields().size() * sizeof(uint64_t), sizeof(NetCounters));
+}
