@@ -6,6 +6,46 @@
 
 namespace aisos::http {
 
+namespace {
+
+class HeadWriter {
+public:
+    HeadWriter(char* buffer, size_t capacity)
+        : m_buffer(buffer)
+        , m_capacity(capacity)
+    {
+    }
+    void append(std::string_view text)
+    {
+        if (text.size() > m_capacity - m_length) {
+            m_overflowed = true;
+            return;
+        }
+        __builtin_memcpy(m_buffer + m_length, text.data(), text.size());
+        m_length += text.size();
+    }
+    void append_number(uint64_t value)
+    {
+        char digits[20];
+        size_t count = 0;
+        do {
+            digits[sizeof(digits) - 1 - count++] = char('0' + value % 10);
+            value /= 10;
+        } while (value);
+        append({ digits + sizeof(digits) - count, count });
+    }
+    size_t length() const { return m_length; }
+    bool overflowed() const { return m_overflowed; }
+
+private:
+    char* m_buffer;
+    size_t m_capacity;
+    size_t m_length { 0 };
+    bool m_overflowed { false };
+};
+
+} // namespace
+
 void HttpResponse::begin_request(const Context& context)
 {
     reset();
@@ -87,34 +127,49 @@ ErrorOr<void> HttpResponse::write_head(uint16_t status, std::string_view content
     }
     bool keep_alive = m_context.keep_alive && !m_close_after && !m_body_unread;
 
-    size_t space = m_output.space();
-    if (space < 2)
-        return Error { ErrorCode::Overflow, "no room for the response head" };
-    BufferSink sink(reinterpret_cast<char*>(m_output.tail()), space);
-    format(sink, "HTTP/1.1 {} {}\r\nDate: {}\r\nServer: {}\r\n", status, http_status_reason(status), m_context.date, m_context.server);
-    if (!content_type.empty() && has_body && !http_status_has_no_body(status))
-        format(sink, "Content-Type: {}\r\n", content_type);
+    // Appended piece by piece rather than through format(): this runs for
+    // every response.
+    HeadWriter head(reinterpret_cast<char*>(m_output.tail()), m_output.space());
+    head.append("HTTP/1.1 ");
+    head.append_number(status);
+    head.append(" ");
+    head.append(http_status_reason(status));
+    head.append("\r\nDate: ");
+    head.append(m_context.date);
+    head.append("\r\nServer: ");
+    head.append(m_context.server);
+    head.append("\r\n");
+    if (!content_type.empty() && has_body && !http_status_has_no_body(status)) {
+        head.append("Content-Type: ");
+        head.append(content_type);
+        head.append("\r\n");
+    }
     if (!http_status_has_no_body(status)) {
-        if (length.known_length)
-            format(sink, "Content-Length: {}\r\n", length.length);
-        else if (m_context.version == HttpVersion::Http11)
-            format(sink, "Transfer-Encoding: chunked\r\n");
+        if (length.known_length) {
+            head.append("Content-Length: ");
+            head.append_number(length.length);
+            head.append("\r\n");
+        } else if (m_context.version == HttpVersion::Http11) {
+            head.append("Transfer-Encoding: chunked\r\n");
+        }
     }
     if (!keep_alive)
-        format(sink, "Connection: close\r\n");
+        head.append("Connection: close\r\n");
     else if (m_context.version == HttpVersion::Http10)
-        format(sink, "Connection: keep-alive\r\n");
-    sink.write(m_extra_headers, m_extra_length);
-    sink.write("\r\n", 2);
-    if (sink.truncated())
+        head.append("Connection: keep-alive\r\n");
+    head.append({ m_extra_headers, m_extra_length });
+    head.append("\r\n");
+    if (head.overflowed())
         return Error { ErrorCode::Overflow, "no room for the response head" };
-    m_output.commit(sink.length());
+    m_output.commit(head.length());
     m_close_after = !keep_alive;
     return {};
 }
 
 void HttpResponse::send(uint16_t status, std::string_view content_type, std::span<const uint8_t> body)
 {
+    if (m_state != State::Idle)
+        return; // a second answer to one request is a handler bug: ignored
     if (write_head(status, content_type, ResponseLength::known(body.size()), true).is_error()) {
         fail();
         return;
@@ -142,6 +197,8 @@ void HttpResponse::send(uint16_t status, std::string_view content_type, std::spa
 
 void HttpResponse::send_static(uint16_t status, std::string_view content_type, std::span<const uint8_t> body)
 {
+    if (m_state != State::Idle)
+        return; // a second answer to one request is a handler bug: ignored
     if (write_head(status, content_type, ResponseLength::known(body.size()), true).is_error()) {
         fail();
         return;
@@ -157,6 +214,8 @@ void HttpResponse::send_static(uint16_t status, std::string_view content_type, s
 
 void HttpResponse::send_buffer(uint16_t status, std::string_view content_type)
 {
+    if (m_state != State::Idle)
+        return; // a second answer to one request is a handler bug: ignored
     if (m_owned_body.failed()) {
         m_owned_body.release();
         send_error(500, "response body could not be built");
@@ -167,6 +226,8 @@ void HttpResponse::send_buffer(uint16_t status, std::string_view content_type)
 
 void HttpResponse::send_error(uint16_t status, std::string_view message)
 {
+    if (m_state != State::Idle)
+        return; // a second answer to one request is a handler bug: ignored
     if (message.size() > 160)
         message = message.substr(0, 160);
     char buffer[1200];
@@ -184,6 +245,8 @@ void HttpResponse::send_error(uint16_t status, std::string_view message)
 
 void HttpResponse::send_empty(uint16_t status)
 {
+    if (m_state != State::Idle)
+        return; // a second answer to one request is a handler bug: ignored
     if (write_head(status, {}, ResponseLength::known(0), false).is_error()) {
         fail();
         return;

@@ -13,7 +13,8 @@
 //   response.write(piece);  // returns the bytes taken; 0 = full, try later
 //   response.finish();
 //
-// Extra fields go in with header() before send/start. Date, Server,
+// Only the first answer counts: send*() after the response started is
+// ignored. Extra fields go in with header() before send/start. Date, Server,
 // Content-Length or Transfer-Encoding and Connection are written by the
 // response itself. For HEAD requests the body is dropped, the fields stay.
 

@@ -15,22 +15,19 @@ HeadScan RequestHeadScanner::scan(std::span<const uint8_t> buffer)
     };
     const auto& limits = *m_limits;
     while (m_position < buffer.size()) {
-        uint8_t c = buffer[m_position];
-        if (c == '\r') {
-            // A CR must start CRLF; a bare CR is refused (RFC 9112 §2.2).
-            if (m_position + 1 >= buffer.size())
-                break; // wait for the next byte
-            if (buffer[m_position + 1] != '\n')
-                return error(400, "bare CR in request head");
-            ++m_position;
-            continue;
+        // Whole lines at a time: find the LF, then check the line's CRs.
+        auto* start = buffer.data() + m_position;
+        auto* line_feed = static_cast<const uint8_t*>(__builtin_memchr(start, '\n', buffer.size() - m_position));
+        if (!line_feed) {
+            m_position = buffer.size();
+            break;
         }
-        if (c != '\n') {
-            ++m_position;
-            continue;
-        }
-        if (m_position == 0 || buffer[m_position - 1] != '\r')
+        m_position = size_t(line_feed - buffer.data());
+        if (m_position == m_line_start || buffer[m_position - 1] != '\r')
             return error(400, "bare LF in request head");
+        // A CR anywhere else in the line is bare (RFC 9112 §2.2).
+        if (__builtin_memchr(buffer.data() + m_line_start, '\r', m_position - 1 - m_line_start))
+            return error(400, "bare CR in request head");
         size_t line_length = m_position - 1 - m_line_start;
         size_t next_line = m_position + 1;
         if (!m_request_line_done) {
