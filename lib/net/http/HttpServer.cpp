@@ -472,17 +472,6 @@ void HttpServer::process_head(Connection& c, size_t skipped, size_t head_length)
         return;
     }
 
-    auto handler = route.handler->create(m_allocator, request);
-    if (handler.is_error()) {
-        respond_error(c, 503, "out of memory");
-        return;
-    }
-    c.handler = handler.value();
-    c.body_remaining = request.content_length;
-    c.body_received = 0;
-    c.chunked = ChunkedDecoder(m_limits.max_chunk_line, m_limits.max_trailer_bytes);
-    c.last_receive = m_now;
-
     // The body is streamed through the space after the head; make sure there is some.
     if (!c.body_done && c.input_capacity - c.head_end < 4096) {
         size_t capacity = c.head_end + 16 * 1024;
@@ -513,6 +502,17 @@ void HttpServer::process_head(Connection& c, size_t skipped, size_t head_length)
         c.input = buffer;
         c.input_capacity = capacity;
     }
+
+    auto handler = route.handler->create(m_allocator, request);
+    if (handler.is_error()) {
+        respond_error(c, 503, "out of memory");
+        return;
+    }
+    c.handler = handler.value();
+    c.body_remaining = request.content_length;
+    c.body_received = 0;
+    c.chunked = ChunkedDecoder(m_limits.max_chunk_line, m_limits.max_trailer_bytes);
+    c.last_receive = m_now;
 
     c.handler->on_request(request, response);
     if (response.started()) {

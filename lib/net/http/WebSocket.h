@@ -47,7 +47,8 @@ public:
 class WebSocketFactory {
 public:
     // Creates the session for a validated, authorized upgrade request
-    // (allocator.create<...>()). An error answers 503 instead of 101.
+    // (allocator.create<...>()). An error answers 503 instead of 101. The
+    // request's views are valid only during this call: copy what is needed.
     virtual ErrorOr<WebSocketSession*> create(Allocator&, const HttpRequest&) = 0;
 
 protected:
