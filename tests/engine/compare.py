@@ -63,32 +63,45 @@ class Verdict:
                 + (f"flips: {flips}" if flips else "tokens identical"))
 
 
-def judge(exact_model, q8_model, prompt_ids, engine_ids, engine_logits):
-    """engine_logits: flat float32 array as written by --logits-out."""
-    vocab = exact_model.config.vocab
-    steps = len(engine_ids)
-    assert steps > 0, "the engine generated no token"
-    assert engine_logits.size == steps * vocab, (
-        f"--logits-out has {engine_logits.size} values, expected {steps} rows of {vocab}")
-    engine_rows = engine_logits.reshape(steps, vocab).astype(np.float64)
-    assert np.isfinite(engine_rows).all(), "engine logits contain NaN or infinity"
+def oracle_rows(exact_model, q8_model, prompt_ids, engine_ids):
+    """What the judge needs from the oracle, teacher-forced on the engine's tokens: the exact
+    logits rows and, from the 8-bit emulation, its row errors and top-2 gap changes."""
     sequence = list(prompt_ids) + list(engine_ids[:-1])
     positions = np.arange(len(prompt_ids) - 1, len(sequence))
     exact = exact_model.logits(sequence, positions)
     q8 = q8_model.logits(sequence, positions)
-
-    def row_error(a):
-        return np.sqrt(np.mean((a - exact) ** 2, axis=1)) / exact.std(axis=1)
-
+    rows = np.arange(len(positions))
     top2 = np.argsort(-exact, axis=1)[:, :2]
-    rows = np.arange(steps)
     exact_gap = exact[rows, top2[:, 0]] - exact[rows, top2[:, 1]]
     q8_gap = q8[rows, top2[:, 0]] - q8[rows, top2[:, 1]]
-    tie_tolerance = max(0.25, 2.0 * float(np.abs(exact_gap - q8_gap).max()))
+    return {"exact": exact, "q8_row_errors": row_error(q8, exact), "q8_gap_change": np.abs(exact_gap - q8_gap)}
+
+
+def row_error(rows, exact):
+    return np.sqrt(np.mean((rows - exact) ** 2, axis=1)) / exact.std(axis=1)
+
+
+def judge(exact_model, q8_model, prompt_ids, engine_ids, engine_logits):
+    return judge_rows(oracle_rows(exact_model, q8_model, prompt_ids, engine_ids), engine_ids, engine_logits)
+
+
+def judge_rows(oracle, engine_ids, engine_logits):
+    """oracle: from oracle_rows (possibly cached); engine_logits: flat float32 from --logits-out."""
+    exact = np.asarray(oracle["exact"], dtype=np.float64)
+    steps, vocab = exact.shape
+    assert len(engine_ids) == steps and steps > 0, "the engine generated no token"
+    assert engine_logits.size == steps * vocab, (
+        f"--logits-out has {engine_logits.size} values, expected {steps} rows of {vocab}")
+    engine_rows = engine_logits.reshape(steps, vocab).astype(np.float64)
+    assert np.isfinite(engine_rows).all(), "engine logits contain NaN or infinity"
+    best = exact.argmax(axis=1)
+    sorted_rows = np.sort(exact, axis=1)
+    exact_gap = sorted_rows[:, -1] - sorted_rows[:, -2]
+    tie_tolerance = max(0.25, 2.0 * float(np.max(oracle["q8_gap_change"])))
     flips = []
     for step, token in enumerate(engine_ids):
-        best = int(top2[step, 0])
-        if token != best:
-            flips.append((step, int(token), best, float(exact[step, best] - exact[step, token])))
-    return Verdict(steps=steps, row_errors=row_error(engine_rows), q8_row_errors=row_error(q8), flips=flips,
+        if token != best[step]:
+            flips.append((step, int(token), int(best[step]), float(exact[step, best[step]] - exact[step, token])))
+    return Verdict(steps=steps, row_errors=row_error(engine_rows, exact),
+                   q8_row_errors=np.asarray(oracle["q8_row_errors"]), flips=flips,
                    tie_tolerance=tie_tolerance, min_margin=float(exact_gap.min()))

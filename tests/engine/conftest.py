@@ -12,6 +12,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import hashlib  # noqa: E402
+import json  # noqa: E402
 import pathlib  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -108,9 +109,37 @@ def oracle_cache():
 def oracle_for(cache, path, emulate_q8=False):
     key = (str(path), emulate_q8)
     if key not in cache:
-        config, weights = load_model(path)
-        cache[key] = Model(config, weights, emulate_q8_activations=emulate_q8)
+        other = cache.get((str(path), not emulate_q8))
+        if other is not None:
+            cache[key] = other.variant(emulate_q8)
+        else:
+            config, weights = load_model(path)
+            cache[key] = Model(config, weights, emulate_q8_activations=emulate_q8)
     return cache[key]
+
+
+ORACLE_CACHE_DIR = ROOT / "build" / "oracle-cache"
+
+
+def cached_oracle_rows(cache, model_path, model_digest, prompt_ids, engine_ids):
+    """compare.oracle_rows, cached on disk by (model file hash, prompt, engine tokens): a rerun with
+    an unchanged engine costs no oracle time. Exact rows are stored as float32 (relative rounding
+    1e-7, far below every tolerance)."""
+    from compare import oracle_rows
+    key = hashlib.sha256(json.dumps([model_digest, list(map(int, prompt_ids)),
+                                     list(map(int, engine_ids))]).encode()).hexdigest()[:32]
+    path = ORACLE_CACHE_DIR / "rows" / f"{key}.npz"
+    if path.exists():
+        with np.load(path) as data:
+            return {name: data[name] for name in data.files}
+    rows = oracle_rows(oracle_for(cache, model_path), oracle_for(cache, model_path, emulate_q8=True),
+                       prompt_ids, engine_ids)
+    rows["exact"] = rows["exact"].astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(temp, **rows)
+    os.replace(temp, path)
+    return rows
 
 
 @pytest.fixture(scope="session")
@@ -121,6 +150,11 @@ def smollm2_path():
         if result.returncode != 0:
             pytest.fail("tools/fetch_model.py failed:\n" + result.stderr.decode(errors="replace")[-3000:])
     return SMOLLM2_PATH
+
+
+@pytest.fixture(scope="session")
+def smollm2_digest(smollm2_path):
+    return file_digest(smollm2_path)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,13 @@ class Model:
         half = config.head_dim // 2
         self.inv_freq = config.rope_theta ** (-np.arange(half, dtype=np.float64) * 2.0 / config.head_dim)
 
+    def variant(self, emulate_q8_activations):
+        """The same weights (shared, not copied) with another activation mode."""
+        other = object.__new__(Model)
+        other.__dict__.update(self.__dict__)
+        other.emulate_q8 = emulate_q8_activations
+        return other
+
     def _mm(self, x, name):
         if self.emulate_q8:
             blocks = x.reshape(*x.shape[:-1], -1, 32)

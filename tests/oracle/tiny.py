@@ -132,9 +132,12 @@ class TinyModel:
             out["output.weight"] = hf["lm_head.weight"]
         return out
 
-    def write_gguf(self, path, type_name):
+    def write_gguf(self, path, type_name, random_bits=False):
+        """random_bits: every matrix is random blocks of the type (quants.random_blocks) instead of
+        the quantized weights; the model computes nonsense but every bit pattern gets dequantized."""
         s = self.spec
         qtype = QT[type_name]
+        rng = np.random.default_rng(1000 + s.seed)
         writer = gguf.GGUFWriter(str(path), s.arch)
         writer.add_name(f"tiny-{s.arch}-{type_name}")
         writer.add_context_length(s.context)
@@ -159,6 +162,9 @@ class TinyModel:
         for name, array in self.gguf_tensors().items():
             if array.ndim == 1:
                 writer.add_tensor(name, array.astype(np.float32))
+            elif random_bits:
+                blocks = quants.random_blocks(array.shape[0], array.shape[1], qtype, rng)
+                writer.add_tensor(name, blocks, raw_dtype=qtype)
             else:
                 writer.add_tensor(name, quants.quantize(array, qtype), raw_dtype=qtype)
         writer.write_header_to_file()
