@@ -262,7 +262,7 @@ ErrorOr<void> argon2id(Allocator& allocator, const Argon2Params& params, const A
     instance.segment_length = instance.lane_length / sync_points;
     instance.passes = params.iterations;
     instance.total_blocks = total_blocks;
-    void* memory = TRY(allocator.allocate(size_t(total_blocks) * sizeof(Block), 64));
+    void* memory = TRY(allocator.allocate(size_t(total_blocks) * sizeof(Block), 16));
     instance.memory = static_cast<Block*>(memory);
 
     // H0 (RFC 9106 §3.2 step 1).
