@@ -899,6 +899,46 @@ TEST_F(ServerTest, AcceptBeforeTheFirstPollDoesNotTimeOut)
     EXPECT_EQ(responses[0].status, 200);
 }
 
+class ShortHandler final : public HttpHandler {
+public:
+    void on_body_end(const HttpRequest&, HttpResponse& response) override
+    {
+        // Announces 10 bytes, delivers 4: only closing can tell the client.
+        (void)response.start(200, "text/plain", ResponseLength::known(10));
+        response.write("abcd");
+        response.finish();
+    }
+};
+
+class ShortFactory final : public HttpHandlerFactory {
+public:
+    ErrorOr<HttpHandler*> create(Allocator& allocator, const HttpRequest&) override { return TRY(allocator.create<ShortHandler>()); }
+};
+
+TEST_F(ServerTest, ShortKnownLengthResponseClosesTheConnection)
+{
+    ShortFactory short_factory;
+    ASSERT_FALSE(router.add(HttpMethod::Get, "/short", short_factory, { .role = Role::Public }).is_error());
+    auto& stream = connect();
+    stream.send("GET /short HTTP/1.1\r\nHost: a\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    run();
+    auto output = stream.take_output();
+    EXPECT_TRUE(output.ends_with("\r\n\r\nabcd")) << output;
+    EXPECT_TRUE(stream.close_called);
+    EXPECT_EQ(output.find("hello world"), std::string::npos); // the pipelined request is not answered
+}
+
+TEST_F(ServerTest, HeadOfAStreamingResponse)
+{
+    auto& connection = connect();
+    auto responses = exchange(connection, "HEAD /stream HTTP/1.1\r\nHost: a\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n", BodyExpected::No, 30);
+    ASSERT_EQ(responses.size(), 2u);
+    EXPECT_EQ(responses[0].status, 200);
+    EXPECT_EQ(responses[0].header("transfer-encoding"), "chunked");
+    EXPECT_EQ(responses[1].status, 200);
+    EXPECT_FALSE(connection.close_called);
+}
+
 TEST_F(ServerTest, PrometheusMetrics)
 {
     auto& stream = connect();
