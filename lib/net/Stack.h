@@ -77,6 +77,11 @@ public:
     size_t connection_count() const { return m_connection_count; }
     const DhcpClient* dhcp() const { return m_dhcp; }
 
+    // Checks the stack's internal consistency (sequence variables, buffers,
+    // the out-of-order queue, listener and table bookkeeping). For tests
+    // and fuzzing; O(connections).
+    bool invariants_hold() const;
+
 private:
     friend class TcpSocket;
     friend class TcpListener;

@@ -255,4 +255,54 @@ void Stack::free_connection(TcpSocket& socket)
     m_allocator.free(&socket);
 }
 
+bool Stack::invariants_hold() const
+{
+    size_t count = 0;
+    uint64_t active = 0;
+    for (const TcpSocket* socket = m_all_connections; socket; socket = socket->m_all_next) {
+        ++count;
+        if (socket->m_all_next && socket->m_all_next->m_all_prev != socket)
+            return false;
+        if (!socket->invariants_hold())
+            return false;
+        switch (socket->m_state) {
+        case TcpState::Established:
+        case TcpState::FinWait1:
+        case TcpState::FinWait2:
+        case TcpState::CloseWait:
+        case TcpState::Closing:
+        case TcpState::LastAck:
+            ++active;
+            break;
+        default:
+            break;
+        }
+        if (socket->m_hashed) {
+            const TcpSocket* found = nullptr;
+            for (const TcpSocket* entry = m_buckets[bucket_of(socket->m_remote_address, socket->m_remote_port, socket->m_local_port)]; entry; entry = entry->m_hash_next) {
+                if (entry == socket)
+                    found = entry;
+            }
+            if (!found)
+                return false;
+        }
+    }
+    if (count != m_connection_count || active != m_counters.tcp_connections_active)
+        return false;
+    for (const TcpListener* listener = m_listeners; listener; listener = listener->m_next) {
+        size_t half_open = 0, queued = 0;
+        for (const TcpSocket* socket = m_all_connections; socket; socket = socket->m_all_next) {
+            if (socket->m_listener == listener) {
+                if (socket->m_queued)
+                    ++queued;
+                else
+                    ++half_open;
+            }
+        }
+        if (half_open != listener->m_half_open || queued != listener->m_accept_length)
+            return false;
+    }
+    return true;
+}
+
 } // namespace aisos::net

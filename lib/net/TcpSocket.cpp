@@ -104,6 +104,36 @@ bool TcpSocket::can_be_freed() const
     return m_state == TcpState::Closed && (m_released || !m_accepted);
 }
 
+bool TcpSocket::invariants_hold() const
+{
+    if (!seq_leq(m_snd_una, m_snd_nxt) || !seq_leq(m_snd_nxt, m_snd_max))
+        return false;
+    if (m_state == TcpState::SynReceived)
+        return m_snd_max - m_snd_una <= 1 && !m_send_buffer.is_allocated();
+    if (m_send_buffer.is_allocated() && !m_fin_acked) {
+        // Only data and at most one FIN can be in flight.
+        if (m_snd_max - m_snd_una > m_send_buffer.size() + (m_fin_queued ? 1 : 0))
+            return false;
+    }
+    if (!seq_leq(m_rcv_nxt, m_rcv_adv) || (m_rcv_adv - m_rcv_nxt) > (65535u << m_rcv_wscale))
+        return false;
+    if (m_receive_buffer.is_allocated()) {
+        if (m_receive_buffer.size() > m_receive_buffer.capacity())
+            return false;
+        uint32_t limit = m_rcv_nxt + static_cast<uint32_t>(m_receive_buffer.free_space());
+        for (size_t i = 0; i < m_out_of_order.count(); ++i) {
+            auto range = m_out_of_order[i];
+            if (!seq_gt(range.begin, m_rcv_nxt) || !seq_lt(range.begin, range.end) || seq_gt(range.end, limit))
+                return false;
+            if (i > 0 && !seq_gt(range.begin, m_out_of_order[i - 1].end))
+                return false;
+        }
+    }
+    if (m_cwnd == 0 && m_state != TcpState::Closed && m_send_buffer.is_allocated())
+        return false;
+    return true;
+}
+
 void TcpSocket::release_buffers()
 {
     m_send_buffer.release(m_stack.m_allocator);

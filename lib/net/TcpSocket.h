@@ -100,6 +100,7 @@ private:
     uint64_t next_deadline() const;
     void output(uint64_t now_ns);
     bool can_be_freed() const;
+    bool invariants_hold() const;
     void release_buffers();
 
     // Input steps (RFC 9293 section 3.10.7.4).

@@ -303,6 +303,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             break;
         }
         }
+        if (!stack->invariants_hold())
+            __builtin_trap();
     }
     if (std::getenv("FUZZ_NET_VERBOSE")) {
         auto& c = stack->counters();

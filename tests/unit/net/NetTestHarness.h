@@ -340,6 +340,9 @@ struct StackFixture : ::testing::Test {
     }
     void TearDown() override
     {
+        if (stack) {
+            EXPECT_TRUE(stack->invariants_hold());
+        }
         Stack::destroy(stack);
         EXPECT_EQ(allocator.live_allocations(), 0);
     }

@@ -153,6 +153,7 @@ TEST_P(LossyTransfer, DownloadArrivesIntactThroughLossAndReordering)
             closed = true;
         }
         collect_stack_output();
+        ASSERT_TRUE(stack->invariants_hold());
     }
     ASSERT_TRUE(peer.fin_received) << "stalled at " << peer.data.size() << " bytes";
     EXPECT_EQ(peer.data.size(), payload.size());
@@ -231,6 +232,7 @@ TEST_P(LossyTransfer, UploadArrivesIntactThroughLossAndReordering)
         if (next > payload.size() && timer && now + 1 >= timer)
             next = payload.size();
         collect_stack_output();
+        ASSERT_TRUE(stack->invariants_hold());
     }
     ASSERT_TRUE(fin_acked) << "stalled at " << acked << " bytes acknowledged";
     Bytes chunk(64 * 1024);
