@@ -39,7 +39,7 @@ import time
 from typing import Optional
 
 MAX_FRAME = 65536
-# Longest wait for room in a full datagram peer before the frame is lost.
+# Default longest wait for room in a full datagram peer before the frame is lost.
 SEND_WAIT_SECONDS = 0.5
 
 # linux/if_tun.h
@@ -75,9 +75,10 @@ class Endpoint:
 
 
 class DatagramEndpoint(Endpoint):
-    def __init__(self, family: int, local, remote, name: str):
+    def __init__(self, family: int, local, remote, name: str, send_wait: float = SEND_WAIT_SECONDS):
         self.name = name
         self.remote = remote
+        self.send_wait = send_wait
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         if family == socket.AF_UNIX:
             try:
@@ -117,7 +118,7 @@ class DatagramEndpoint(Endpoint):
                 return True
             except (BlockingIOError, InterruptedError):
                 now = time.monotonic()
-                deadline = deadline or now + SEND_WAIT_SECONDS
+                deadline = deadline or now + self.send_wait
                 if now >= deadline:
                     return False
                 select.select([], [self.sock], [], deadline - now)
@@ -190,16 +191,16 @@ def _host_port(text: str, spec: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def open_endpoint(spec: str) -> Endpoint:
+def open_endpoint(spec: str, send_wait: float = SEND_WAIT_SECONDS) -> Endpoint:
     kind, colon, rest = spec.partition(":")
     if not colon:
         raise EndpointError(f"endpoint {spec!r} must start with unix:, udp: or tap:")
     if kind == "unix":
         local, remote = _split_pair(rest, spec)
-        return DatagramEndpoint(socket.AF_UNIX, local, remote, spec)
+        return DatagramEndpoint(socket.AF_UNIX, local, remote, spec, send_wait)
     if kind == "udp":
         local, remote = _split_pair(rest, spec)
-        return DatagramEndpoint(socket.AF_INET, _host_port(local, spec), _host_port(remote, spec), spec)
+        return DatagramEndpoint(socket.AF_INET, _host_port(local, spec), _host_port(remote, spec), spec, send_wait)
     if kind == "tap":
         return TapEndpoint(rest)
     raise EndpointError(f"unknown endpoint kind {kind!r} in {spec!r} (unix, udp or tap)")
@@ -349,6 +350,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--duplicate", type=float, default=0.0, help="duplication probability per frame")
     parser.add_argument("--reorder", type=float, default=0.0, help="probability a frame is held behind the next")
     parser.add_argument("--hold-ms", type=float, default=5.0, help="longest time a reordered frame is held")
+    parser.add_argument("--send-wait-ms", type=float, default=SEND_WAIT_SECONDS * 1000,
+                        help="how long a frame waits for room in a full datagram peer before it is lost")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--stats", help="write the counters as JSON here on exit")
     return parser.parse_args(argv)
@@ -360,8 +363,10 @@ def main(argv: list[str]) -> int:
                             hold_seconds=args.hold_ms / 1000.0)
     try:
         impairment.validate()
-        a = open_endpoint(args.a)
-        b = open_endpoint(args.b)
+        if args.send_wait_ms < 0:
+            raise ValueError("--send-wait-ms must not be negative")
+        a = open_endpoint(args.a, args.send_wait_ms / 1000.0)
+        b = open_endpoint(args.b, args.send_wait_ms / 1000.0)
     except (EndpointError, ValueError, OSError) as error:
         print(f"relay: {error}", file=sys.stderr)
         return 2

@@ -32,7 +32,7 @@ TOOLS = ROOT / "tools"
 if str(TOOLS) not in sys.path:
     sys.path.insert(0, str(TOOLS))
 
-from qemu import Machine, MachineConfig, derive_image  # noqa: E402
+from qemu import LOG_DIR, Machine, MachineConfig, derive_image  # noqa: E402
 from netlab import netns as netns_lib  # noqa: E402
 
 from . import wire  # noqa: E402
@@ -57,11 +57,21 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long transfers (minutes); deselect with -m 'not slow'")
 
 
+FIGURES_FILE = LOG_DIR / "net-figures.txt"
+
+
 def pytest_terminal_summary(terminalreporter):
     if FIGURES:
         terminalreporter.section("network figures (measured, not asserted)")
         for line in FIGURES:
             terminalreporter.write_line(line)
+        # Also kept on disk: ./aisos test prints much more after this.
+        try:
+            FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
+            FIGURES_FILE.write_text("".join(f"{line}\n" for line in FIGURES))
+            terminalreporter.write_line(f"(also in {FIGURES_FILE})")
+        except OSError:
+            pass
 
 
 @dataclasses.dataclass

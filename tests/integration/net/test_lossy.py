@@ -134,8 +134,11 @@ def test_bulk_transfers_through_a_lossy_relay(boot_guest, netns, start_relay, sh
         assert stats[direction]["reordered"] > 0 and stats[direction]["duplicated"] > 0
 
     retransmits = [line for line in metrics.splitlines() if "retrans" in line and not line.startswith("#")]
+    # The Linux side's congestion control is the host's default (per namespace).
+    congestion = namespace.run(["cat", "/proc/sys/net/ipv4/tcp_congestion_control"], check=False).stdout.strip()
     FIGURES.append(f"lossy relay ({LOSS:.0%} loss, {DUPLICATE:.0%} dup, {REORDER:.0%} reorder each way), "
-                   f"virtio-net, {SIZE // 1_000_000} MB: download {mb_per_s(SIZE, download_seconds)} "
+                   f"virtio-net, Linux TCP {congestion or '?'}, "
+                   f"{SIZE // 1_000_000} MB: download {mb_per_s(SIZE, download_seconds)} "
                    f"({download_seconds:.1f} s), upload {mb_per_s(SIZE, upload_seconds)} ({upload_seconds:.1f} s)")
     FIGURES.append(f"  relay aiSOS->Linux {stats['a_to_b']}")
     FIGURES.append(f"  relay Linux->aiSOS {stats['b_to_a']}")

@@ -107,6 +107,8 @@ def test_relay_process_between_two_unix_sockets(tmp_path):
                               "--a", f"unix:{paths['relay-left']},{paths['left']}",
                               "--b", f"unix:{paths['relay-right']},{paths['right']}",
                               "--loss", "0.03", "--duplicate", "0.01", "--reorder", "0.02", "--seed", "3",
+                              # The reader thread below may be starved on a loaded host: wait for it.
+                              "--send-wait-ms", "60000",
                               "--stats", str(stats_path)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     received: list[bytes] = []
