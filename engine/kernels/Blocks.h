@@ -60,7 +60,7 @@ static_assert(sizeof(BlockQ6_K) == 210);
 // Activations for Q4_0/Q4_1/Q8_0 weights: x[i] ~= d * qs[i], qs in [-127, 127].
 struct BlockQ8 {
     float d;
-    i32 sum; // sum of qs, for the offset/minimum terms of Q4_0 and Q4_1
+    float s; // d * sum(qs), for the offset/minimum terms of Q4_0, Q4_1 (and Q8_0 on VNNI)
     i8 qs[QK];
 };
 static_assert(sizeof(BlockQ8) == 40);

@@ -51,9 +51,10 @@ bool kernel_isa_supported(KernelIsa isa)
     bool avx512f = b & (1u << 16);
     bool avx512bw = b & (1u << 30);
     bool avx512vl = b & (1u << 31);
+    bool avx512dq = b & (1u << 17);
     bool vnni = c & (1u << 11);
     bool zmm_state = (xcr0 & 0xe0) == 0xe0;
-    return avx2 && avx512f && avx512bw && avx512vl && vnni && zmm_state;
+    return avx2 && avx512f && avx512bw && avx512vl && avx512dq && vnni && zmm_state;
 #else
     return false;
 #endif

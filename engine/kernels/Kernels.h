@@ -14,7 +14,7 @@ namespace aisos::engine {
 enum class KernelIsa {
     Scalar,
     Avx2,   // AVX2 + FMA + F16C
-    Avx512, // AVX-512 F/BW/VL + VNNI
+    Avx512, // AVX-512 F/BW/VL/DQ + VNNI
 };
 
 char const* kernel_isa_name(KernelIsa);
@@ -36,6 +36,8 @@ size_t activation_row_bytes(ActivationFormat, size_t n);
 // activation row c starting at a + c * a_stride bytes; n elements.
 using DotFn = void (*)(void const* w, void const* a, size_t a_stride, u32 columns, size_t n, float* out);
 using QuantizeFn = void (*)(float const* x, void* out, size_t n);
+// y[i] += a * x[i] (attention's weighted sum of values).
+using AxpyFn = void (*)(float a, float const* x, float* y, size_t n);
 
 constexpr u32 s_max_dot_columns = 4;
 
@@ -52,6 +54,7 @@ struct KernelSet {
     DotFn dot_q4_k;
     DotFn dot_q5_k;
     DotFn dot_q6_k;
+    AxpyFn axpy;
 
     DotFn dot_for(TensorType) const;
     QuantizeFn quantize_for(ActivationFormat) const; // nullptr for F32

@@ -97,7 +97,7 @@ AVX2_TARGET void dot_q4_0_columns(BlockQ4_0 const* x, u8 const* a, size_t stride
             __m256i p = dot_u8_i8(w, _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y->qs)));
             float s = dw * y->d;
             acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(s), acc[c]);
-            offset[c] += s * static_cast<float>(y->sum);
+            offset[c] += dw * y->s;
         }
     }
     for (u32 c = 0; c < C; ++c)
@@ -121,7 +121,7 @@ AVX2_TARGET void dot_q4_1_columns(BlockQ4_1 const* x, u8 const* a, size_t stride
             auto const* y = reinterpret_cast<BlockQ8 const*>(a + c * stride) + b;
             __m256i p = dot_u8_i8(w, _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y->qs)));
             acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * y->d), acc[c]);
-            offset[c] += mw * y->d * static_cast<float>(y->sum);
+            offset[c] += mw * y->s;
         }
     }
     for (u32 c = 0; c < C; ++c)
@@ -365,7 +365,7 @@ AVX2_TARGET void quantize_q8(float const* x, void* out, size_t n)
         __m256i q = round_32(x, _mm256_set1_ps(id));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(blocks[b].qs), q);
         blocks[b].d = d;
-        blocks[b].sum = hsum_i8_32(q);
+        blocks[b].s = d * static_cast<float>(hsum_i8_32(q));
     }
 }
 
@@ -408,6 +408,16 @@ void dot_q6_k(void const* w, void const* a, size_t stride, u32 columns, size_t n
         out[c] = dot_q6_k_one(static_cast<BlockQ6_K const*>(w), reinterpret_cast<BlockQ8K const*>(static_cast<u8 const*>(a) + c * stride), n / QK_K);
 }
 
+AVX2_TARGET void axpy(float a, float const* x, float* y, size_t n)
+{
+    __m256 av = _mm256_set1_ps(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; ++i)
+        y[i] += a * x[i];
+}
+
 } // namespace avx2
 
 static KernelSet const s_avx2_set {
@@ -423,6 +433,7 @@ static KernelSet const s_avx2_set {
     avx2::dot_q4_k,
     avx2::dot_q5_k,
     avx2::dot_q6_k,
+    avx2::axpy,
 };
 
 KernelSet const& avx2_kernel_set() { return s_avx2_set; }

@@ -13,7 +13,7 @@
 #    endif
 #    include <immintrin.h>
 
-#    define AVX512_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#    define AVX512_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
 namespace aisos::engine {
 
@@ -47,12 +47,6 @@ AVX512_TARGET inline __m512i load_two_q8(BlockQ8 const* y)
 }
 
 
-AVX512_TARGET inline __m512 two_scales_avx512f(float s0, float s1)
-{
-    __m512 lo = _mm512_set1_ps(s0);
-    __m512 hi = _mm512_set1_ps(s1);
-    return _mm512_mask_blend_ps(0xFF00, lo, hi);
-}
 
 AVX512_TARGET inline float hsum256(__m256 v)
 {
@@ -68,53 +62,60 @@ enum class Kind {
     Q8_0,
 };
 
-// One template for the three 32-block types: the weight bytes are turned
-// into unsigned bytes once per pair of blocks and reused for every column.
+AVX512_TARGET inline __m512 pair(float const* first, float const* second)
+{
+    return _mm512_insertf32x8(_mm512_set1_ps(*first), _mm256_set1_ps(*second), 1);
+}
+
+// One template for the three 32-block types. Weight bytes become unsigned
+// bytes once per pair of blocks and serve every column; all scale math is
+// in vectors: lanes 0-7 belong to the first block, 8-15 to the second.
+// The offset term (Q4_0's -8, Q4_1's minimum, Q8_0's +128 bias) is summed
+// in `offset` with every value counted 8 times, hence the final factor.
 template<Kind K, u32 C>
 AVX512_TARGET void dot_small_columns(void const* w, u8 const* a, size_t stride, size_t nb, float* out)
 {
     __m512 acc[C];
-    float offset[C];
+    __m512 offset[C];
     for (u32 c = 0; c < C; ++c) {
         acc[c] = _mm512_setzero_ps();
-        offset[c] = 0;
+        offset[c] = _mm512_setzero_ps();
     }
+    float tail[C];
+    for (u32 c = 0; c < C; ++c)
+        tail[c] = 0;
     size_t b = 0;
     for (; b + 2 <= nb; b += 2) {
         __m512i wv;
-        float d0, d1, m0 = 0, m1 = 0;
+        __m512 dw, bias;
         if constexpr (K == Kind::Q4_0) {
             auto const* x = static_cast<BlockQ4_0 const*>(w) + b;
             wv = unpack_two(x[0].qs, x[1].qs);
-            d0 = half(x[0].d);
-            d1 = half(x[1].d);
+            float d0 = half(x[0].d), d1 = half(x[1].d);
+            dw = pair(&d0, &d1);
+            bias = dw;
         } else if constexpr (K == Kind::Q4_1) {
             auto const* x = static_cast<BlockQ4_1 const*>(w) + b;
             wv = unpack_two(x[0].qs, x[1].qs);
-            d0 = half(x[0].d);
-            d1 = half(x[1].d);
-            m0 = half(x[0].m);
-            m1 = half(x[1].m);
+            float d0 = half(x[0].d), d1 = half(x[1].d), m0 = half(x[0].m), m1 = half(x[1].m);
+            dw = pair(&d0, &d1);
+            bias = pair(&m0, &m1);
         } else {
             auto const* x = static_cast<BlockQ8_0 const*>(w) + b;
             __m256i w0 = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x[0].qs));
             __m256i w1 = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x[1].qs));
-            // Signed weights made unsigned by +128; the extra 128 * sum(a) is removed below.
+            // Signed weights made unsigned by +128; 128 * sum(a) is removed through `offset`.
             wv = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1), _mm512_set1_epi8(static_cast<char>(0x80)));
-            d0 = half(x[0].d);
-            d1 = half(x[1].d);
+            float d0 = half(x[0].d), d1 = half(x[1].d);
+            dw = pair(&d0, &d1);
+            bias = dw;
         }
         for (u32 c = 0; c < C; ++c) {
             auto const* y = reinterpret_cast<BlockQ8 const*>(a + c * stride) + b;
             __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv, load_two_q8(y));
-            float s0 = d0 * y[0].d, s1 = d1 * y[1].d;
-            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), two_scales_avx512f(s0, s1), acc[c]);
-            if constexpr (K == Kind::Q4_0)
-                offset[c] -= 8.0f * (s0 * static_cast<float>(y[0].sum) + s1 * static_cast<float>(y[1].sum));
-            else if constexpr (K == Kind::Q4_1)
-                offset[c] += m0 * y[0].d * static_cast<float>(y[0].sum) + m1 * y[1].d * static_cast<float>(y[1].sum);
-            else
-                offset[c] -= 128.0f * (s0 * static_cast<float>(y[0].sum) + s1 * static_cast<float>(y[1].sum));
+            __m512 scale = _mm512_mul_ps(dw, pair(&y[0].d, &y[1].d));
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), scale, acc[c]);
+            offset[c] = _mm512_fmadd_ps(bias, pair(&y[0].s, &y[1].s), offset[c]);
         }
     }
     for (; b < nb; ++b) {
@@ -137,18 +138,18 @@ AVX512_TARGET void dot_small_columns(void const* w, u8 const* a, size_t stride, 
         for (u32 c = 0; c < C; ++c) {
             auto const* y = reinterpret_cast<BlockQ8 const*>(a + c * stride) + b;
             __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wv, _mm256_loadu_si256(reinterpret_cast<__m256i const*>(y->qs)));
-            float s0 = d0 * y->d;
-            offset[c] += s0 * hsum256(_mm256_cvtepi32_ps(p));
+            tail[c] += d0 * y->d * hsum256(_mm256_cvtepi32_ps(p));
             if constexpr (K == Kind::Q4_0)
-                offset[c] -= 8.0f * s0 * static_cast<float>(y->sum);
+                tail[c] -= 8.0f * d0 * y->s;
             else if constexpr (K == Kind::Q4_1)
-                offset[c] += m0 * y->d * static_cast<float>(y->sum);
+                tail[c] += m0 * y->s;
             else
-                offset[c] -= 128.0f * s0 * static_cast<float>(y->sum);
+                tail[c] -= 128.0f * d0 * y->s;
         }
     }
+    constexpr float factor = K == Kind::Q4_0 ? -1.0f : K == Kind::Q4_1 ? 0.125f : -16.0f;
     for (u32 c = 0; c < C; ++c)
-        out[c] = _mm512_reduce_add_ps(acc[c]) + offset[c];
+        out[c] = _mm512_reduce_add_ps(acc[c]) + factor * _mm512_reduce_add_ps(offset[c]) + tail[c];
 }
 
 enum class FloatKind {
@@ -255,6 +256,7 @@ static KernelSet const s_avx512_set {
     avx2::dot_q4_k,
     avx2::dot_q5_k,
     avx2::dot_q6_k,
+    avx2::axpy,
 };
 
 KernelSet const& avx512_kernel_set() { return s_avx512_set; }

@@ -156,7 +156,7 @@ void quantize_q8(float const* x, void* out, size_t n)
             sum += blocks[b].qs[j];
         }
         blocks[b].d = d;
-        blocks[b].sum = sum;
+        blocks[b].s = d * static_cast<float>(sum);
     }
 }
 
@@ -241,7 +241,8 @@ void dot_q4_0(void const* w, void const* a, size_t a_stride, u32 columns, size_t
             i32 dot = 0;
             for (u32 j = 0; j < 16; ++j)
                 dot += (x[b].qs[j] & 0xF) * y[b].qs[j] + (x[b].qs[j] >> 4) * y[b].qs[j + 16];
-            sum += fp16_to_fp32(x[b].d) * y[b].d * static_cast<float>(dot - 8 * y[b].sum);
+            float dw = fp16_to_fp32(x[b].d);
+            sum += dw * y[b].d * static_cast<float>(dot) - 8.0f * dw * y[b].s;
         }
         return sum;
     });
@@ -257,7 +258,7 @@ void dot_q4_1(void const* w, void const* a, size_t a_stride, u32 columns, size_t
             i32 dot = 0;
             for (u32 j = 0; j < 16; ++j)
                 dot += (x[b].qs[j] & 0xF) * y[b].qs[j] + (x[b].qs[j] >> 4) * y[b].qs[j + 16];
-            sum += fp16_to_fp32(x[b].d) * y[b].d * static_cast<float>(dot) + fp16_to_fp32(x[b].m) * y[b].d * static_cast<float>(y[b].sum);
+            sum += fp16_to_fp32(x[b].d) * y[b].d * static_cast<float>(dot) + fp16_to_fp32(x[b].m) * y[b].s;
         }
         return sum;
     });
@@ -376,6 +377,12 @@ void dot_q6_k(void const* w, void const* a, size_t a_stride, u32 columns, size_t
     });
 }
 
+void axpy(float a, float const* x, float* y, size_t n)
+{
+    for (size_t i = 0; i < n; ++i)
+        y[i] += a * x[i];
+}
+
 } // namespace
 
 KernelSet const& scalar_kernel_set()
@@ -393,6 +400,7 @@ KernelSet const& scalar_kernel_set()
         dot_q4_k,
         dot_q5_k,
         dot_q6_k,
+        axpy,
     };
     return set;
 }

@@ -278,9 +278,8 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
             float max_score = -INFINITY;
             for (u32 t = 0; t <= pos; ++t) {
                 float const* k = m_key_cache.data() + layer_base + size_t(t) * c.kv_dim() + size_t(kv) * hd;
-                float dot = 0;
-                for (u32 i = 0; i < hd; ++i)
-                    dot += q[i] * k[i];
+                float dot;
+                m_kernels.dot_f32(k, q, 0, 1, hd, &dot);
                 scores[t] = dot * scale;
                 max_score = scores[t] > max_score ? scores[t] : max_score;
             }
@@ -295,9 +294,7 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
                 out[i] = 0;
             for (u32 t = 0; t <= pos; ++t) {
                 float const* v = m_value_cache.data() + layer_base + size_t(t) * c.kv_dim() + size_t(kv) * hd;
-                float weight = scores[t] * inv;
-                for (u32 i = 0; i < hd; ++i)
-                    out[i] += weight * v[i];
+                m_kernels.axpy(scores[t] * inv, v, out, hd);
             }
         }
         return;
