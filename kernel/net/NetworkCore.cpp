@@ -13,6 +13,7 @@
 #include "kernel/mm/KernelAllocator.h"
 #include "kernel/net/Endpoints.h"
 #include "kernel/net/TcpByteStream.h"
+#include "kernel/user/Auth.h"
 
 namespace aisos::network_core {
 
@@ -170,7 +171,9 @@ ErrorOr<void> start(const config::Config& config)
     s.listener = TRY(s.stack->tcp_listen(http_port, 128));
 
     TRY(register_endpoints(s_router, config));
+    http::Authenticator* authenticator = TRY(user::start(s_router, config));
     s.http = TRY(heap::create<http::HttpServer>(KernelAllocator::the(), s_router, http::HttpLimits {}));
+    s.http->set_authenticator(authenticator);
     format_to(s_server_name, sizeof(s_server_name), "aiSOS/{}", version);
     s.http->set_server_name(s_server_name);
     s.http->set_release_callback(release_stream, nullptr);

@@ -1,0 +1,108 @@
+#include "kernel/user/Auth.h"
+
+#include "kernel/console/Log.h"
+#include "kernel/cpu/Random.h"
+#include "kernel/cpu/Rtc.h"
+#include "kernel/cpu/WorkerPool.h"
+#include "kernel/lib/Spinlock.h"
+#include "kernel/mm/Heap.h"
+#include "kernel/mm/KernelAllocator.h"
+#include "lib/auth/AuthService.h"
+#include "lib/crypto/Csprng.h"
+
+namespace aisos::user {
+
+namespace {
+
+class HardwareEntropy final : public crypto::EntropySource {
+public:
+    ErrorOr<void> read(std::span<uint8_t> out) override
+    {
+        size_t i = 0;
+        while (i < out.size()) {
+            uint64_t value = random::hardware_u64();
+            for (int b = 0; b < 8 && i < out.size(); ++b, ++i)
+                out[i] = static_cast<uint8_t>(value >> (8 * b));
+        }
+        return {};
+    }
+};
+
+class WallClock final : public auth::Clock {
+public:
+    uint64_t now_unix_seconds() override { return rtc::unix_seconds(); }
+};
+
+// Password hashing on worker CPUs. The auth service keeps at most
+// max_kdf_jobs in flight, so a fixed set of pool jobs is enough.
+class WorkerKdfExecutor final : public auth::KdfExecutor {
+public:
+    ErrorOr<void> submit(auth::KdfJob& job) override
+    {
+        for (auto& slot : m_slots) {
+            bool expected = false;
+            if (!slot.in_use.compare_exchange_strong(expected, true))
+                continue;
+            slot.kdf = &job;
+            slot.pool_job.function = run_slot;
+            worker_pool::submit(slot.pool_job);
+            return {};
+        }
+        return Error { ErrorCode::Busy, "all password-hashing slots are busy" };
+    }
+
+private:
+    struct Slot {
+        worker_pool::Job pool_job; // first member: the pool hands it back
+        auth::KdfJob* kdf { nullptr };
+        std::atomic<bool> in_use { false };
+    };
+
+    static void run_slot(worker_pool::Job& pool_job)
+    {
+        auto& slot = reinterpret_cast<Slot&>(pool_job);
+        slot.kdf->run(KernelAllocator::the());
+        slot.in_use.store(false, std::memory_order_release);
+    }
+
+    Slot m_slots[auth::AuthService::max_kdf_jobs];
+};
+
+HardwareEntropy s_entropy;
+WallClock s_clock;
+WorkerKdfExecutor s_executor;
+alignas(crypto::Csprng) uint8_t s_csprng_storage[sizeof(crypto::Csprng)];
+
+} // namespace
+
+ErrorOr<http::Authenticator*> start(http::Router& router, const config::Config& config)
+{
+    auto* csprng = new (s_csprng_storage) crypto::Csprng(s_entropy);
+    TRY(csprng->seed());
+    auto* service = TRY(auth::AuthService::create(KernelAllocator::the(), s_clock, *csprng, s_executor));
+    auto bootstrap = service->bootstrap(config.admin_password.view(), config.admin_password_hash.view());
+    if (bootstrap.is_error()) {
+        log::error("users: the admin password from aisos.cfg is unusable ({}); generating one", bootstrap.error().reason());
+        bootstrap = service->bootstrap({}, {});
+    }
+    auto result = TRY(std::move(bootstrap));
+    switch (result.source) {
+    case auth::AdminSource::Generated:
+        // Shown once: users are not persisted yet, so every boot generates one.
+        log::contract("admin user admin password {}", result.password());
+        break;
+    case auth::AdminSource::ConfigPassword:
+        log::info("users: admin password from aisos.cfg");
+        break;
+    case auth::AdminSource::ConfigHash:
+        log::info("users: admin password hash from aisos.cfg");
+        break;
+    case auth::AdminSource::Existing:
+        break;
+    }
+    log::warn("users: kept in memory until the file system lands; they do not survive a reboot");
+    TRY(service->register_routes(router));
+    return static_cast<http::Authenticator*>(service);
+}
+
+} // namespace aisos::user
