@@ -78,19 +78,24 @@ class TinyModel:
             offset = 0.0 if s.arch == "gemma" else 1.0
             return (offset + 0.1 * rng.standard_normal(s.hidden)).astype(np.float32)
 
-        # Logit scale ~4 (0.25 * sqrt(hidden)) keeps greedy choices well separated.
-        self.hf = {"model.embed_tokens.weight": (0.25 * rng.standard_normal((V, s.hidden))).astype(np.float32)}
+        # Logit scale ~4 (0.25 * sqrt(hidden)) keeps greedy choices well separated. Gemma's tied
+        # table is also its input, scaled by sqrt(hidden) = 16: a smaller std keeps the residual
+        # stream from being just the current token's embedding (which would make greedy echo it).
+        embed_std = 0.12 if s.tied else 0.25
+        # ...and layer outputs large enough to move it (residual updates ~4x the embedding).
+        out_gain = 4.0 if s.tied else 1.0
+        self.hf = {"model.embed_tokens.weight": (embed_std * rng.standard_normal((V, s.hidden))).astype(np.float32)}
         for layer in range(s.n_layers):
             p = f"model.layers.{layer}."
             self.hf[p + "input_layernorm.weight"] = norm()
             self.hf[p + "self_attn.q_proj.weight"] = linear(s.n_heads * s.head_dim, s.hidden)
             self.hf[p + "self_attn.k_proj.weight"] = linear(s.n_kv_heads * s.head_dim, s.hidden)
             self.hf[p + "self_attn.v_proj.weight"] = linear(s.n_kv_heads * s.head_dim, s.hidden)
-            self.hf[p + "self_attn.o_proj.weight"] = linear(s.hidden, s.n_heads * s.head_dim)
+            self.hf[p + "self_attn.o_proj.weight"] = out_gain * linear(s.hidden, s.n_heads * s.head_dim)
             self.hf[p + "post_attention_layernorm.weight"] = norm()
             self.hf[p + "mlp.gate_proj.weight"] = linear(s.ffn, s.hidden)
             self.hf[p + "mlp.up_proj.weight"] = linear(s.ffn, s.hidden)
-            self.hf[p + "mlp.down_proj.weight"] = linear(s.hidden, s.ffn)
+            self.hf[p + "mlp.down_proj.weight"] = out_gain * linear(s.hidden, s.ffn)
         self.hf["model.norm.weight"] = norm()
         if not s.tied:
             self.hf["lm_head.weight"] = (0.25 * rng.standard_normal((V, s.hidden))).astype(np.float32)
