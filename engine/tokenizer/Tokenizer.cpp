@@ -119,7 +119,8 @@ ErrorOr<void> Tokenizer::finish_setup()
     m_specials.clear();
     for (u32 id = 0; id < m_tokens.size(); ++id) {
         auto const& token = m_tokens[id];
-        if ((token.kind == TokenKind::Control || token.kind == TokenKind::UserDefined) && !token.text.empty())
+        // As llama.cpp: control, user-defined and unknown tokens are matched in the text.
+        if ((token.kind == TokenKind::Control || token.kind == TokenKind::UserDefined || token.kind == TokenKind::Unknown) && !token.text.empty())
             TRY(m_specials.try_append({ token.text, id }));
     }
     for (auto& entry : m_special_starts)
