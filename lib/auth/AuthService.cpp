@@ -235,9 +235,22 @@ ErrorOr<void> AuthService::persist(AuthFile file)
 
 void AuthService::audit(AuditEvent event, std::string_view actor, std::string_view subject, uint32_t ipv4)
 {
+    if (event == AuditEvent::LoginThrottled && m_audit.size() > 0) {
+        const auto& last = m_audit.at(m_audit.size() - 1);
+        if (last.event == event && last.ipv4 == ipv4 && last.subject_view() == subject.substr(0, AuditEntry::max_text))
+            return;
+    }
     m_audit.record(m_clock.now_unix_seconds(), event, actor, subject, ipv4);
-    // Losing an audit line to a full disk must not stop logins.
-    (void)persist(AuthFile::AuditLog);
+    m_audit_dirty = true;
+}
+
+ErrorOr<void> AuthService::flush()
+{
+    if (!m_audit_dirty)
+        return {};
+    TRY(persist(AuthFile::AuditLog));
+    m_audit_dirty = false;
+    return {};
 }
 
 KdfJob* AuthService::acquire_job()

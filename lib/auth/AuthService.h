@@ -15,6 +15,7 @@
 //   if (boot.source == AdminSource::Generated) print boot.password() once;
 //   TRY(auth->register_routes(router));
 //   server.set_authenticator(auth);
+//   every few seconds, and before reboot/power-off:  (void)auth->flush();  // audit log
 //
 // Everything but KdfJob::run() happens on the network core (not thread-safe).
 // Argon2id work goes to the KdfExecutor; at most max_kdf_jobs are in flight
@@ -119,8 +120,17 @@ public:
     // http::Authenticator
     http::AuthResult authenticate(std::string_view authorization, std::string_view websocket_protocol) override;
 
-    // For other subsystems (e.g. package installs): adds an audit entry and persists the log.
+    // Adds an audit entry (also for other subsystems, e.g. package installs).
+    // Repeated login_throttled entries for the same name and address are
+    // coalesced, so a client hammering a locked account cannot flush the log.
+    // The log is not written at once (a failed login must not cost a disk
+    // write): flush() saves it when it changed.
     void audit(AuditEvent, std::string_view actor, std::string_view subject, uint32_t ipv4);
+    // Saves the audit log through the store if it changed since the last
+    // flush. The kernel calls it periodically (e.g. every few seconds) and
+    // before a reboot or power-off.
+    ErrorOr<void> flush();
+    bool audit_dirty() const { return m_audit_dirty; }
 
     const UserDatabase& users() const { return m_users; }
     const SessionTable& sessions() const { return m_sessions; }
@@ -163,6 +173,7 @@ private:
     SessionTable m_sessions;
     LoginRateLimiter m_limiter;
     AuditLog m_audit;
+    bool m_audit_dirty { false };
     // Looked up for unknown names, so a login costs the same whether or not the user exists.
     PasswordHash m_dummy_hash;
     KdfJob m_jobs[max_kdf_jobs];

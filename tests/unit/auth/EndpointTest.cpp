@@ -386,6 +386,14 @@ TEST_F(AuthEndpointTest, RateLimitAnswers429WithRetryAfter)
     EXPECT_EQ(login("admin", admin_password).status, 200);
     auto audit = request("GET", "/sys/audit", {}, bearer(admin_token()));
     EXPECT_NE(audit.body.find("login_throttled actor=- subject=admin ip=10.0.2.2"), std::string::npos) << audit.body;
+    // Hammering a blocked account adds one line, not one per attempt.
+    for (int i = 0; i < 5; ++i)
+        login("admin", "wrong password");
+    clock.now += 100;
+    size_t before = service->audit_log().size();
+    for (int i = 0; i < 50; ++i)
+        login("admin", "wrong password");
+    EXPECT_LT(service->audit_log().size(), before + 15) << "throttled attempts are coalesced";
     EXPECT_NE(audit.body.find("login_failed"), std::string::npos);
 }
 
@@ -494,6 +502,13 @@ TEST_F(AuthEndpointTest, StateSurvivesARestartThroughTheStore)
     auto admin = admin_token();
     create_user(admin, "bob", "bob password");
     auto old_bob = login_token("bob", "bob password");
+    EXPECT_FALSE(store.files.count(AuthFile::AuditLog)) << "the audit log waits for flush()";
+    EXPECT_TRUE(service->audit_dirty());
+    ASSERT_FALSE(service->flush().is_error());
+    EXPECT_FALSE(service->audit_dirty());
+    int saves = store.saves;
+    ASSERT_FALSE(service->flush().is_error());
+    EXPECT_EQ(store.saves, saves) << "nothing changed, nothing written";
     auto saved = store.files;
     ASSERT_TRUE(saved.count(AuthFile::Users) && saved.count(AuthFile::JwtKey) && saved.count(AuthFile::AuditLog));
 
