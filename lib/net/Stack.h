@@ -58,6 +58,11 @@ public:
     uint64_t next_deadline() const { return m_next_deadline; }
 
     ErrorOr<TcpListener*> tcp_listen(uint16_t port, size_t backlog);
+    // Active open from an ephemeral port. The handshake runs in the
+    // background: is_connected() turns true (then send() accepts data), or
+    // is_closed() && was_reset() when the attempt failed.
+    // The caller owns the handle until release().
+    ErrorOr<TcpSocket*> tcp_connect(Ipv4Address remote, uint16_t port);
 
     ErrorOr<void> udp_bind(uint16_t port, UdpReceiver&);
     void udp_unbind(uint16_t port);

@@ -95,6 +95,41 @@ ErrorOr<TcpListener*> Stack::tcp_listen(uint16_t port, size_t backlog)
     return listener;
 }
 
+ErrorOr<TcpSocket*> Stack::tcp_connect(Ipv4Address remote, uint16_t port)
+{
+    if (!m_configured)
+        return Error { ErrorCode::Busy, "no address configured yet" };
+    if (port == 0 || remote.is_zero() || remote.is_broadcast() || remote.is_multicast() || is_local_broadcast(remote))
+        return Error::invalid("TCP connect: bad destination");
+    if (m_connection_count >= m_config.tcp_max_connections)
+        return Error { ErrorCode::NoSpace, "TCP connection limit reached" };
+    // Ephemeral ports (RFC 6056 range 49152-65535) from a random start.
+    constexpr uint32_t first = 49152, count = 65536 - 49152;
+    uint32_t start = static_cast<uint32_t>(random() % count);
+    uint16_t local_port = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+        auto candidate = static_cast<uint16_t>(first + (start + i) % count);
+        if (!find_connection(remote, port, candidate)) {
+            local_port = candidate;
+            break;
+        }
+    }
+    if (!local_port)
+        return Error { ErrorCode::NoSpace, "no free ephemeral port" };
+    void* memory = TRY(m_allocator.allocate(sizeof(TcpSocket), alignof(TcpSocket)));
+    auto* socket = new (memory) TcpSocket(*this, static_cast<uint64_t>(m_config.tcp_min_rto_ms) * 1'000'000);
+    socket->m_local_port = local_port;
+    socket->m_remote_address = remote;
+    socket->m_remote_port = port;
+    insert_connection(*socket);
+    auto started = socket->start_active_open(initial_sequence_number(remote, port, local_port), m_now);
+    if (started.is_error()) {
+        free_connection(*socket);
+        return started.error();
+    }
+    return socket;
+}
+
 void Stack::handle_tcp(Ipv4Address source, Ipv4Address destination, std::span<const uint8_t> bytes)
 {
     ++m_counters.tcp_in;

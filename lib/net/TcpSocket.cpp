@@ -17,6 +17,7 @@ namespace {
 constexpr uint64_t ms = 1'000'000;
 constexpr uint8_t max_retransmits = 12; // about 4 minutes of backoff at 200 ms min RTO
 constexpr uint8_t max_syn_ack_retransmits = 5;
+constexpr uint8_t max_syn_retransmits = 6;
 constexpr uint64_t orphan_fin_wait_2_ns = 60'000 * ms;
 constexpr uint32_t default_mss = 536; // RFC 9293 3.7.1
 constexpr uint32_t min_mss = 64;
@@ -108,8 +109,10 @@ bool TcpSocket::invariants_hold() const
 {
     if (!seq_leq(m_snd_una, m_snd_nxt) || !seq_leq(m_snd_nxt, m_snd_max))
         return false;
-    if (m_state == TcpState::SynReceived)
-        return m_snd_max - m_snd_una <= 1 && !m_send_buffer.is_allocated();
+    if (m_state == TcpState::Closed)
+        return !m_retransmit_deadline && !m_persist_deadline && !m_delayed_ack_deadline && !m_keepalive_deadline && !m_close_deadline; // inert
+    if (m_state == TcpState::SynReceived || m_state == TcpState::SynSent)
+        return m_snd_max - m_snd_una <= 1 && (m_send_buffer.is_allocated() == m_accepted);
     if (m_send_buffer.is_allocated() && !m_fin_acked) {
         // Only data and at most one FIN can be in flight.
         if (m_snd_max - m_snd_una > m_send_buffer.size() + (m_fin_queued ? 1 : 0))
@@ -164,20 +167,7 @@ void TcpSocket::start_passive_open(TcpListener& listener, Ipv4Address remote, co
     m_snd_max = iss;
     m_recover = iss;
 
-    uint32_t our_mss = m_stack.m_config.mtu - 40u;
-    uint32_t peer_mss = syn.options.has_mss ? syn.options.mss : default_mss;
-    m_mss = max32(min32(peer_mss, our_mss), min_mss);
-
-    // RFC 7323 2.2: scaling is on only when both SYNs carry the option; a
-    // shift above 14 is used as 14.
-    if (syn.options.has_window_scale) {
-        m_window_scaling = true;
-        m_snd_wscale = syn.options.window_scale > 14 ? 14 : syn.options.window_scale;
-        uint8_t shift = 0;
-        while (shift < 14 && (65535ull << shift) < m_stack.m_config.tcp_receive_buffer)
-            ++shift;
-        m_rcv_wscale = shift;
-    }
+    apply_syn_options(syn);
     // "The window field in a segment where the SYN bit is set MUST NOT be scaled."
     m_snd_wnd = syn.window;
     m_max_snd_wnd = syn.window;
@@ -193,11 +183,128 @@ void TcpSocket::start_passive_open(TcpListener& listener, Ipv4Address remote, co
     arm_retransmit(now_ns);
 }
 
+uint8_t TcpSocket::receive_window_shift() const
+{
+    uint8_t shift = 0;
+    while (shift < 14 && (65535ull << shift) < m_stack.m_config.tcp_receive_buffer)
+        ++shift;
+    return shift;
+}
+
+void TcpSocket::apply_syn_options(const TcpSegment& syn)
+{
+    uint32_t our_mss = m_stack.m_config.mtu - 40u;
+    uint32_t peer_mss = syn.options.has_mss ? syn.options.mss : default_mss;
+    m_mss = max32(min32(peer_mss, our_mss), min_mss);
+    // RFC 7323 2.2: scaling is on only when both SYNs carry the option; a
+    // shift above 14 is used as 14.
+    if (syn.options.has_window_scale) {
+        m_window_scaling = true;
+        m_snd_wscale = syn.options.window_scale > 14 ? 14 : syn.options.window_scale;
+        m_rcv_wscale = receive_window_shift();
+    } else {
+        m_window_scaling = false;
+        m_snd_wscale = 0;
+        m_rcv_wscale = 0;
+    }
+}
+
+ErrorOr<void> TcpSocket::start_active_open(uint32_t iss, uint64_t now_ns)
+{
+    // RFC 9293 3.10.1 OPEN (active): "A SYN segment of the form
+    // <SEQ=ISS><CTL=SYN> is sent. Set SND.UNA to ISS, SND.NXT to ISS+1,
+    // enter SYN-SENT state".
+    auto& config = m_stack.m_config;
+    TRY(m_receive_buffer.allocate(m_stack.m_allocator, config.tcp_receive_buffer));
+    TRY(m_send_buffer.allocate(m_stack.m_allocator, config.tcp_send_buffer));
+    m_accepted = true;
+    set_state(TcpState::SynSent);
+    m_iss = iss;
+    m_snd_una = iss;
+    m_snd_nxt = iss;
+    m_snd_max = iss;
+    m_recover = iss;
+    // Offer window scaling; it is dropped if the SYN-ACK does not carry it.
+    m_window_scaling = true;
+    m_rcv_wscale = receive_window_shift();
+    send_segment(iss, TcpFlag::Syn, 0, 0);
+    m_snd_nxt = iss + 1;
+    m_snd_max = iss + 1;
+    m_timing = true;
+    m_timed_sequence = iss;
+    m_timing_start_ns = now_ns;
+    arm_retransmit(now_ns);
+    return {};
+}
+
+void TcpSocket::syn_sent_segment_arrived(const TcpSegment& segment, uint64_t now_ns)
+{
+    // RFC 9293 3.10.7.3, SYN-SENT. "first, check the ACK bit": "If
+    // SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit
+    // is set, if so drop the segment and return) <SEQ=SEG.ACK><CTL=RST>".
+    bool ack = segment.has(TcpFlag::Ack);
+    if (ack && (seq_leq(segment.acknowledgment, m_iss) || seq_gt(segment.acknowledgment, m_snd_max))) {
+        if (!segment.has(TcpFlag::Rst))
+            m_stack.send_reset_for(m_remote_address, segment);
+        return;
+    }
+    // "second, check the RST bit": "If the ACK was acceptable, then signal
+    // to the user 'error: connection reset', drop the segment, enter CLOSED
+    // state ... Otherwise (no ACK), drop the segment and return."
+    if (segment.has(TcpFlag::Rst)) {
+        if (ack) {
+            m_reset = true;
+            ++m_stack.m_counters.tcp_connections_reset;
+            enter_closed();
+        }
+        return;
+    }
+    // "fourth, check the SYN bit".
+    if (!segment.has(TcpFlag::Syn))
+        return;
+    m_irs = segment.sequence;
+    m_rcv_nxt = segment.sequence + 1;
+    m_rcv_adv = m_rcv_nxt;
+    apply_syn_options(segment);
+    m_snd_wnd = segment.window; // never scaled in a SYN
+    m_max_snd_wnd = m_snd_wnd;
+    m_snd_wl1 = segment.sequence;
+    m_snd_wl2 = segment.acknowledgment;
+    if (ack) {
+        // "If SND.UNA > ISS (our SYN has been ACKed), change the connection
+        // state to ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT>
+        // <CTL=ACK> and send it."
+        m_snd_una = segment.acknowledgment;
+        if (m_timing && m_retransmit_count == 0)
+            m_rtt.add_sample(now_ns - m_timing_start_ns);
+        m_timing = false;
+        m_retransmit_count = 0;
+        m_retransmit_deadline = 0;
+        if (!enter_established(now_ns))
+            return;
+        m_ack_now = true;
+        if (!segment.payload.empty() || segment.has(TcpFlag::Fin))
+            process_text(segment.sequence + 1, segment.payload, segment.has(TcpFlag::Fin), now_ns);
+        output(now_ns);
+        return;
+    }
+    // "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment
+    // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it." (simultaneous open)
+    set_state(TcpState::SynReceived);
+    send_segment(m_iss, TcpFlag::Syn | TcpFlag::Ack, 0, 0);
+}
+
 bool TcpSocket::enter_established(uint64_t now_ns)
 {
     auto& config = m_stack.m_config;
-    auto receive = m_receive_buffer.allocate(m_stack.m_allocator, config.tcp_receive_buffer);
-    auto send = receive.is_error() ? ErrorOr<void>(Error::no_memory()) : m_send_buffer.allocate(m_stack.m_allocator, config.tcp_send_buffer);
+    // A passive open allocates its buffers only now, so a SYN flood costs
+    // no buffer memory; an active open already has them.
+    ErrorOr<void> receive {};
+    ErrorOr<void> send {};
+    if (!m_receive_buffer.is_allocated())
+        receive = m_receive_buffer.allocate(m_stack.m_allocator, config.tcp_receive_buffer);
+    if (!receive.is_error() && !m_send_buffer.is_allocated())
+        send = m_send_buffer.allocate(m_stack.m_allocator, config.tcp_send_buffer);
     if (receive.is_error() || send.is_error()) {
         ++m_stack.m_counters.tcp_out_of_memory;
         send_reset();
@@ -239,8 +346,12 @@ bool TcpSocket::segment_acceptable(const TcpSegment& segment) const
 
 void TcpSocket::segment_arrived(const TcpSegment& segment, uint64_t now_ns)
 {
-    if (m_state == TcpState::Closed || m_state == TcpState::Listen || m_state == TcpState::SynSent)
+    if (m_state == TcpState::Closed || m_state == TcpState::Listen)
         return;
+    if (m_state == TcpState::SynSent) {
+        syn_sent_segment_arrived(segment, now_ns);
+        return;
+    }
     if (m_keepalive_idle_ms) {
         m_keepalive_probes_sent = 0;
         m_keepalive_deadline = now_ns + m_keepalive_idle_ms * ms;
@@ -699,10 +810,10 @@ void TcpSocket::schedule_ack(uint64_t now_ns)
     }
 }
 
-uint16_t TcpSocket::advertised_window_field()
+uint16_t TcpSocket::advertised_window_field(uint8_t flags)
 {
     uint32_t capacity = static_cast<uint32_t>(m_stack.m_config.tcp_receive_buffer);
-    if (m_state == TcpState::SynReceived || !m_receive_buffer.is_allocated()) {
+    if ((flags & TcpFlag::Syn) || m_state == TcpState::SynReceived || !m_receive_buffer.is_allocated()) {
         // Before the buffers exist (SYN-ACK) offer the configured size; the
         // SYN-ACK's window is never scaled.
         uint32_t window = min32(capacity, 65535u);
@@ -744,7 +855,7 @@ TcpSocket::Sent TcpSocket::send_segment(uint32_t sequence, uint8_t flags, size_t
     fields.sequence = sequence;
     fields.acknowledgment = (flags & TcpFlag::Ack) ? m_rcv_nxt : 0;
     fields.flags = flags;
-    fields.window = (flags & TcpFlag::Rst) ? 0 : advertised_window_field();
+    fields.window = (flags & TcpFlag::Rst) ? 0 : advertised_window_field(flags);
     if (flags & TcpFlag::Syn) {
         fields.include_mss = true;
         fields.mss = static_cast<uint16_t>(m_stack.m_config.mtu - 40u);
@@ -941,6 +1052,21 @@ void TcpSocket::handle_timers(uint64_t now_ns)
 void TcpSocket::retransmission_timeout(uint64_t now_ns)
 {
     m_retransmit_deadline = 0;
+    if (m_state == TcpState::SynSent) {
+        if (m_retransmit_count >= max_syn_retransmits) {
+            ++m_stack.m_counters.tcp_connections_timed_out;
+            m_reset = true; // the connection attempt failed
+            enter_closed();
+            return;
+        }
+        ++m_retransmit_count;
+        ++m_stack.m_counters.tcp_timeouts;
+        m_rtt.back_off();
+        m_timing = false;
+        send_segment(m_iss, TcpFlag::Syn, 0, 0);
+        arm_retransmit(now_ns);
+        return;
+    }
     if (m_state == TcpState::SynReceived) {
         if (m_retransmit_count >= max_syn_ack_retransmits) {
             ++m_stack.m_counters.tcp_connections_timed_out;

@@ -1,8 +1,9 @@
 #pragma once
 
-// One TCP connection (RFC 9293), created by a passive open. The owner gets
-// it from TcpListener::accept() and talks to it through the byte-stream
-// calls below; everything else (segments, timers) is driven by the Stack.
+// One TCP connection (RFC 9293), created by a passive open (the owner gets
+// it from TcpListener::accept()) or an active one (Stack::tcp_connect()).
+// The owner talks to it through the byte-stream calls below; everything
+// else (segments, timers) is driven by the Stack.
 // Not thread-safe: call it only from the network core, between
 // Stack::receive() and Stack::poll() calls.
 
@@ -57,6 +58,8 @@ public:
     void abort();
     // Nothing more will happen on this connection: the owner may release().
     bool is_closed() const { return m_state == TcpState::Closed || m_state == TcpState::TimeWait; }
+    // An active open completed the handshake (false while SYN-SENT).
+    bool is_connected() const { return m_state != TcpState::SynSent && m_state != TcpState::SynReceived && m_state != TcpState::Closed; }
     bool was_reset() const { return m_reset; }
     // The owner is done with the handle. A connection still open is closed
     // gracefully; the stack frees everything once the connection is over.
@@ -95,6 +98,10 @@ private:
 
     // Called by the Stack.
     void start_passive_open(TcpListener&, Ipv4Address remote, const TcpSegment& syn, uint32_t iss, uint64_t now_ns);
+    ErrorOr<void> start_active_open(uint32_t iss, uint64_t now_ns);
+    void syn_sent_segment_arrived(const TcpSegment&, uint64_t now_ns);
+    void apply_syn_options(const TcpSegment& syn);
+    uint8_t receive_window_shift() const;
     void segment_arrived(const TcpSegment&, uint64_t now_ns);
     void handle_timers(uint64_t now_ns);
     uint64_t next_deadline() const;
@@ -123,7 +130,7 @@ private:
     void send_challenge_ack();
     void send_reset();
     void retransmit_first_segment();
-    uint16_t advertised_window_field();
+    uint16_t advertised_window_field(uint8_t flags);
     void schedule_ack(uint64_t now_ns);
     void maybe_send_window_update();
     uint32_t flight_size() const { return m_snd_max - m_snd_una; }
