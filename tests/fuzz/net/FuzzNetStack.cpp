@@ -7,10 +7,11 @@
 //     kind 1: an IPv4 packet: the harness adds Ethernet and IPv4 headers
 //             (fields from the first bytes) with a valid header checksum
 //     kind 2: a TCP segment with valid checksums; sequence/ack may be
-//             relative to what the stack last sent, so handshakes complete
+//             relative to what the stack last sent, so handshakes complete;
+//             it may answer the last active open (control bit 0x20)
 //     kind 3: a UDP datagram with a valid checksum (DHCP replies land here)
 //     kind 4: advance the virtual clock and poll
-//     kind 5: a socket call (accept, read, write, close, abort, release, options)
+//     kind 5: a socket call (accept, connect, read, write, close, abort, release, options)
 //
 // Invariants checked: every transmitted frame fits the MTU and has valid
 // IPv4/TCP/UDP/ICMP checksums; destroying the stack frees every allocation.
@@ -185,6 +186,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (auto result = stack->tcp_listen(80, 4); !result.is_error())
         listener = result.value();
     std::vector<TcpSocket*> sockets;
+    size_t connect_peer = 0;
+    uint16_t connect_remote_port = 0, connect_local_port = 0;
 
     while (!input.done()) {
         uint8_t kind = input.byte() % 6;
@@ -216,6 +219,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             std::vector<uint8_t> segment(20);
             store_be16(&segment[0], static_cast<uint16_t>(40000 + ((control >> 1) & 3)));
             store_be16(&segment[2], (control & 0x08) ? record.u16() : 80);
+            if ((control & 0x20) && connect_local_port) { // an answer to our active open
+                source = peers[connect_peer];
+                store_be16(&segment[0], connect_remote_port);
+                store_be16(&segment[2], connect_local_port);
+            }
             uint32_t sequence = record.u32();
             uint32_t ack = record.u32();
             if (control & 0x10) { // relative to the stack's last segment
@@ -269,6 +277,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             if (listener) {
                 if (TcpSocket* socket = listener->accept())
                     sockets.push_back(socket);
+            }
+            if (action >= 0xf0 && sockets.size() < 8) {
+                // Active open towards a peer; its answers come as kind 2
+                // records from that peer's port 80... or any other.
+                if (auto connected = stack->tcp_connect(peers[action & 1], (action & 2) ? 80 : 40000); !connected.is_error()) {
+                    sockets.push_back(connected.value());
+                    connect_peer = action & 1;
+                    connect_remote_port = connected.value()->remote_port();
+                    connect_local_port = connected.value()->local_port();
+                }
+                break;
             }
             if (sockets.empty())
                 break;
