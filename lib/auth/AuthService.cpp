@@ -118,6 +118,9 @@ ErrorOr<BootstrapResult> AuthService::bootstrap(std::string_view config_password
 
 ErrorOr<void> AuthService::register_routes(http::Router& router)
 {
+    // Without a key, tokens could not be signed safely: bootstrap() comes first.
+    if (!m_have_key)
+        return Error { ErrorCode::Busy, "auth: call bootstrap() before register_routes()" };
     return add_auth_routes(*m_routes, router);
 }
 

@@ -573,6 +573,9 @@ TEST(AuthBootstrap, RejectsBadConfigValues)
     AuthConfig config;
     config.kdf = fast_kdf;
     auto* service = MUST(AuthService::create(allocator, clock, random, executor, config));
+    http::Router router;
+    EXPECT_TRUE(service->register_routes(router).is_error()) << "routes before bootstrap()";
+    EXPECT_EQ(service->authenticate("Bearer a.b.c", {}).kind, http::AuthResult::Kind::Invalid);
     auto weak = service->bootstrap("admin", {});
     ASSERT_TRUE(weak.is_error());
     EXPECT_STREQ(weak.error().reason(), "admin_password does not meet the password policy (8..256 characters, not \"admin\")");
