@@ -67,8 +67,9 @@ std::vector<uint8_t> build_base()
         MUST(writer->commit());
         Writer::destroy(writer);
     };
-    for (int i = 0; i < 70; ++i)
-        put("logs/a-rather-long-log-file-name-number-" + std::to_string(i), size_t(i) * 37);
+    // 200-byte names: 20 entries make a directory of two blocks.
+    for (int i = 0; i < 20; ++i)
+        put("logs/" + std::string(190, 'n') + std::to_string(i + 100), size_t(i) * 37);
     for (int i = 0; i < 6; ++i)
         put("frag/" + std::to_string(i), 40000);
     for (int i = 0; i < 6; i += 2)
@@ -99,6 +100,8 @@ void exercise(std::vector<uint8_t>& bytes)
         (void)fs->list(directory, [&](const DirectoryEntry& entry) -> ErrorOr<void> {
             ++visited;
             std::string path = directory.empty() ? std::string(entry.name) : directory + "/" + std::string(entry.name);
+            if (visited > 40)
+                return {};
             if (entry.type == NodeType::Directory) {
                 pending.push_back(path);
             } else {
@@ -117,7 +120,7 @@ void exercise(std::vector<uint8_t>& bytes)
         (void)begun.value()->commit();
         Writer::destroy(begun.value());
     }
-    (void)fs->remove("logs/a-rather-long-log-file-name-number-3");
+    (void)fs->remove("logs/" + std::string(190, 'n') + "103");
     (void)fs->make_directory("x/y");
     FileSystem::unmount(fs);
 }
