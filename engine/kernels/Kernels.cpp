@@ -89,7 +89,7 @@ size_t activation_row_bytes(ActivationFormat format, size_t n)
 {
     switch (format) {
     case ActivationFormat::F32: return n * sizeof(float);
-    case ActivationFormat::Q8: return n / QK * sizeof(BlockQ8);
+    case ActivationFormat::Q8: return n / QK * sizeof(BlockQ8) + q8_pair_scales_bytes(n / QK);
     case ActivationFormat::Q8K: return n / QK_K * sizeof(BlockQ8K);
     }
     return 0;

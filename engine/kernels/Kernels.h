@@ -32,6 +32,13 @@ ActivationFormat activation_format(TensorType weight_type);
 // Bytes of one quantized activation row of n elements (n a multiple of the block size).
 size_t activation_row_bytes(ActivationFormat, size_t n);
 
+// A Q8 activation row is its BlockQ8s followed by the scales of each pair of
+// blocks spread out for 512-bit lanes: {d0 x8, d1 x8, s0 x8, s1 x8} floats.
+// Every quantize_q8 writes them; the AVX-512 kernels load them instead of
+// re-broadcasting the same scales for every weight row.
+constexpr size_t q8_pair_scales_bytes(size_t blocks) { return blocks / 2 * 32 * sizeof(float); }
+void fill_q8_pair_scales(void* row, size_t blocks);
+
 // out[c] = dot(weight row w, activation row c) for c < columns (1..4),
 // activation row c starting at a + c * a_stride bytes; n elements.
 using DotFn = void (*)(void const* w, void const* a, size_t a_stride, u32 columns, size_t n, float* out);

@@ -367,6 +367,7 @@ AVX2_TARGET void quantize_q8(float const* x, void* out, size_t n)
         blocks[b].d = d;
         blocks[b].s = d * static_cast<float>(hsum_i8_32(q));
     }
+    fill_q8_pair_scales(out, n / QK);
 }
 
 AVX2_TARGET void quantize_q8k(float const* x, void* out, size_t n)

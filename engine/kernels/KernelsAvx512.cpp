@@ -111,11 +111,13 @@ AVX512_TARGET void dot_small_columns(void const* w, u8 const* a, size_t stride, 
             bias = dw;
         }
         for (u32 c = 0; c < C; ++c) {
-            auto const* y = reinterpret_cast<BlockQ8 const*>(a + c * stride) + b;
+            u8 const* row = a + c * stride;
+            auto const* y = reinterpret_cast<BlockQ8 const*>(row) + b;
+            float const* scales = reinterpret_cast<float const*>(row + nb * sizeof(BlockQ8)) + (b / 2) * 32;
             __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv, load_two_q8(y));
-            __m512 scale = _mm512_mul_ps(dw, pair(&y[0].d, &y[1].d));
+            __m512 scale = _mm512_mul_ps(dw, _mm512_loadu_ps(scales));
             acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), scale, acc[c]);
-            offset[c] = _mm512_fmadd_ps(bias, pair(&y[0].s, &y[1].s), offset[c]);
+            offset[c] = _mm512_fmadd_ps(bias, _mm512_loadu_ps(scales + 16), offset[c]);
         }
     }
     for (; b < nb; ++b) {

@@ -137,6 +137,20 @@ void dequantize_row(TensorType type, void const* src, float* y, size_t n)
     }
 }
 
+void fill_q8_pair_scales(void* row, size_t blocks)
+{
+    auto const* b = static_cast<BlockQ8 const*>(row);
+    float* e = reinterpret_cast<float*>(static_cast<u8*>(row) + blocks * sizeof(BlockQ8));
+    for (size_t p = 0; p < blocks / 2; ++p, e += 32) {
+        for (u32 i = 0; i < 8; ++i) {
+            e[i] = b[2 * p].d;
+            e[8 + i] = b[2 * p + 1].d;
+            e[16 + i] = b[2 * p].s;
+            e[24 + i] = b[2 * p + 1].s;
+        }
+    }
+}
+
 namespace scalar {
 
 void quantize_q8(float const* x, void* out, size_t n)
@@ -158,6 +172,7 @@ void quantize_q8(float const* x, void* out, size_t n)
         blocks[b].d = d;
         blocks[b].s = d * static_cast<float>(sum);
     }
+    fill_q8_pair_scales(out, n / QK);
 }
 
 void quantize_q8k(float const* x, void* out, size_t n)

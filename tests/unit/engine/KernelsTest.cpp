@@ -145,7 +145,7 @@ TEST(Kernels, QuantizeActivationsMatchScalarExactly)
         auto x = random_floats(n, rng);
         if (round == 0)
             std::fill(x.begin(), x.begin() + 64, 0.0f); // an all-zero block
-        std::vector<BlockQ8> ref(n / QK), got(n / QK);
+        std::vector<u8> ref(activation_row_bytes(ActivationFormat::Q8, n)), got(ref.size());
         std::vector<BlockQ8K> refk(n / QK_K), gotk(n / QK_K);
         scalar::quantize_q8(x.data(), ref.data(), n);
         scalar::quantize_q8k(x.data(), refk.data(), n);
@@ -153,7 +153,7 @@ TEST(Kernels, QuantizeActivationsMatchScalarExactly)
             auto const& set = kernel_set(isa);
             set.quantize_q8(x.data(), got.data(), n);
             set.quantize_q8k(x.data(), gotk.data(), n);
-            ASSERT_EQ(std::memcmp(ref.data(), got.data(), ref.size() * sizeof(BlockQ8)), 0) << kernel_isa_name(isa);
+            ASSERT_EQ(std::memcmp(ref.data(), got.data(), ref.size()), 0) << kernel_isa_name(isa);
             ASSERT_EQ(std::memcmp(refk.data(), gotk.data(), refk.size() * sizeof(BlockQ8K)), 0) << kernel_isa_name(isa);
         }
     }
@@ -204,7 +204,9 @@ TEST(Kernels, SimdDotMatchesScalar)
         auto const& simd = kernel_set(isa);
         auto const& ref = scalar_kernel_set();
         for (auto type : s_all_types) {
-            for (size_t n : { 256u, 512u, 768u, 2304u }) {
+            for (size_t n : { 96u, 256u, 544u, 768u, 2304u }) {
+                if (n % tensor_type_info(type).block_elements != 0 || (activation_format(type) == ActivationFormat::Q8K && n % QK_K != 0))
+                    continue; // odd block counts exercise the single-block tails
                 for (u32 columns = 1; columns <= s_max_dot_columns; ++columns) {
                     auto row = random_row(type, n, rng);
                     auto format = activation_format(type);
@@ -255,7 +257,7 @@ TEST(Kernels, SimdExactOnIntegerValuedInputs)
                 x[i] = static_cast<float>(static_cast<int>(rng() % 255) - 127);
             for (size_t b = 0; b < n / QK; ++b)
                 x[b * QK] = 127.0f; // d = 1 for every block
-            std::vector<BlockQ8> act(n / QK);
+            std::vector<u8> act(activation_row_bytes(ActivationFormat::Q8, n));
             scalar::quantize_q8(x.data(), act.data(), n);
             float expected, got;
             scalar_kernel_set().dot_for(type)(row.data(), act.data(), 0, 1, n, &expected);
