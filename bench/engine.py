@@ -268,12 +268,14 @@ def main():
     parser.add_argument("--aisos", type=pathlib.Path, default=default_aisos())
     parser.add_argument("--skip-1b", action="store_true", help="only SmolLM2-135M")
     parser.add_argument("--jobs", type=int, default=2, help="parallel jobs for building llama.cpp")
+    parser.add_argument("--aisos-only", action="store_true",
+                        help="skip llama.cpp (e.g. while its build is not finished): aisos, bandwidth, roofline")
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     if not args.aisos.exists():
         raise SystemExit(f"bench: {args.aisos} not found (build the aisos-llm target, or set AISOS_LLM / --aisos)")
 
-    bin_dir = build_llama_cpp(args.jobs)
+    bin_dir = None if args.aisos_only else build_llama_cpp(args.jobs)
     load_start = os.getloadavg()
     bandwidth = memory_bandwidth(args.threads)
     models = [("SmolLM2-135M Q4_1", smollm2_model())]
@@ -287,7 +289,8 @@ def main():
         tokenizer_json = vocab.smollm2_tokenizer_json(path) if "SmolLM2" in label else None
         prompt = aisos_prompt_ids(path, tokenizer_json)
         ours = bench_aisos(args.aisos, path, args.threads, args.reps, prompt)
-        theirs = bench_llama_cpp(bin_dir, path, args.threads, args.reps)
+        nan = float("nan")
+        theirs = bench_llama_cpp(bin_dir, path, args.threads, args.reps) if bin_dir else {"rss": nan}
         per_token = bytes_per_token(path)
         rows.append((label, path, ours, theirs, per_token))
 
@@ -309,6 +312,8 @@ def main():
         print(f"{label:<26} {ours['prefill']:>9.1f} {theirs.get('prefill', float('nan')):>9.1f} {pp_ratio:>6.2f} "
               f"{ours['decode']:>9.1f} {theirs.get('decode', float('nan')):>9.1f} {tg_ratio:>6.2f} "
               f"{roofline:>11.1f} {ours['rss'] / 2**20:>8.0f}Mi {theirs['rss'] / 2**20:>8.0f}Mi")
+    if bin_dir is None:
+        print("(--aisos-only: llama.cpp columns not measured)")
     print()
     for label, path, ours, theirs, per_token in rows:
         size = path.stat().st_size

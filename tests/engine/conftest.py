@@ -158,8 +158,23 @@ def smollm2_digest(smollm2_path):
 
 
 @pytest.fixture(scope="session")
-def smollm2_tokenizer(smollm2_path):
-    return vocab.load_hf_tokenizer(vocab.smollm2_tokenizer_json(smollm2_path))
+def smollm2_tokenizer_data(smollm2_path, smollm2_digest):
+    """SmolLM2's tokenizer.json rebuilt from the GGUF, cached by model hash (reading 98k
+    strings through GGUFReader takes a while)."""
+    path = ORACLE_CACHE_DIR / f"smollm2-tokenizer-{smollm2_digest[:16]}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    data = vocab.smollm2_tokenizer_json(smollm2_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(".tmp")
+    temp.write_text(json.dumps(data, ensure_ascii=False))
+    os.replace(temp, path)
+    return data
+
+
+@pytest.fixture(scope="session")
+def smollm2_tokenizer(smollm2_tokenizer_data):
+    return vocab.load_hf_tokenizer(smollm2_tokenizer_data)
 
 
 def file_digest(path):

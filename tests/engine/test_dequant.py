@@ -70,10 +70,11 @@ def test_dump_random_blocks(cli, random_bit_models, tmp_path, type_name):
 
 
 def test_smollm2_tensors(cli, smollm2_path, tmp_path):
-    """The real model: its Q8_0 embedding table, Q4_1 matrices and F32 norms."""
+    """The real model: its Q4_1 matrices and F32 norms (its Q8_0 embedding table is 113 MB as
+    float32; Q8_0 is covered by the tiny models)."""
     reader = GGUFReader(str(smollm2_path))
     by_name = {t.name: t for t in reader.tensors}
-    for name in ["token_embd.weight", "blk.0.attn_q.weight", "blk.29.ffn_down.weight", "output_norm.weight"]:
+    for name in ["blk.0.attn_q.weight", "blk.29.ffn_down.weight", "blk.15.ffn_gate.weight", "output_norm.weight"]:
         tensor = by_name[name]
         expected = quants.dequantize(np.asarray(tensor.data), tensor.tensor_type)
         out = tmp_path / "dump.bin"

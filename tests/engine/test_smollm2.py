@@ -54,3 +54,24 @@ def test_greedy_32_steps(cli, smollm2_path, smollm2_digest, smollm2_tokenizer, o
     print(f"{name}: {verdict.summary()}")
     assert verdict.logits_ok(), verdict.summary()
     assert verdict.tokens_ok(), verdict.summary()
+
+
+F32_PROMPTS = [p for p in SMOLLM2_PROMPTS if p[0] in ("chat_python", "plain_story", "plain_unicode")]
+
+
+@pytest.mark.parametrize("name,text,chat", F32_PROMPTS, ids=[p[0] for p in F32_PROMPTS])
+def test_float_activation_mode_is_exact(cli, smollm2_path, smollm2_digest, smollm2_tokenizer, oracle_cache, tmp_path,
+                                        name, text, chat):
+    """--f32-activations: dequantized Q4_1 weights times float activations. Only float32
+    rounding separates the engine from the float64 oracle here, so logits must agree to 1e-3
+    (rms/std per row) and greedy tokens may differ only at exact ties (gap <= 0.01)."""
+    prompt = prompt_ids(smollm2_tokenizer, text, chat)
+    engine_ids, engine_logits = cli.generate(smollm2_path, prompt, STEPS, tmp_path, extra=("--f32-activations",))
+    assert len(engine_ids) >= STEPS
+    engine_ids = engine_ids[:STEPS]
+    engine_logits = engine_logits[:STEPS * smollm2_tokenizer.get_vocab_size()]
+    verdict = judge_rows(cached_oracle_rows(oracle_cache, smollm2_path, smollm2_digest, prompt, engine_ids),
+                         engine_ids, engine_logits)
+    print(f"{name} f32: {verdict.summary()}")
+    assert verdict.row_errors.max() <= 1e-3, verdict.summary()
+    assert all(gap <= 0.01 for _, _, _, gap in verdict.flips), verdict.summary()

@@ -87,3 +87,21 @@ def test_scalar_kernels_against_oracle(cli, tiny_models, oracle_cache, tmp_path,
     print(f"llama-gguf-{type_name} scalar: {verdict.summary()}")
     assert verdict.logits_ok(), verdict.summary()
     assert verdict.tokens_ok(), verdict.summary()
+
+
+# With --f32-activations the engine multiplies dequantized weights by float activations: the
+# only remaining differences to the float64 oracle are float32 rounding, so the budget is tight.
+F32_MODE_MAX_ERROR = 1e-3   # rms/std per row (measured: < 5e-5)
+F32_MODE_TIE = 0.01         # logits
+
+
+@pytest.mark.parametrize("arch,fmt,type_name", CASES, ids=[f"{a}-{f}-{t}" for a, f, t in CASES])
+def test_float_activation_mode_is_exact(cli, tiny_models, oracle_cache, tmp_path, arch, fmt, type_name):
+    path = tiny_models[(arch, fmt, type_name)]
+    prompt = prompt_ids(arch)
+    engine_ids, engine_logits = cli.generate(path, prompt, 8, tmp_path, extra=("--f32-activations",),
+                                             timeout=TINY_TIMEOUT)
+    verdict = judge(oracle_for(oracle_cache, path), oracle_for(oracle_cache, path, emulate_q8=True), prompt,
+                    engine_ids, engine_logits)
+    assert verdict.row_errors.max() <= F32_MODE_MAX_ERROR, verdict.summary()
+    assert all(gap <= F32_MODE_TIE for _, _, _, gap in verdict.flips), verdict.summary()

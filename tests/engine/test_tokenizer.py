@@ -64,8 +64,8 @@ def write_prompt(tmp_path, text):
 
 
 @pytest.fixture(scope="module")
-def smollm2_json(smollm2_path, tmp_path_factory):
-    data = vocab.smollm2_tokenizer_json(smollm2_path)
+def smollm2_json(smollm2_tokenizer_data, tmp_path_factory):
+    data = smollm2_tokenizer_data
     directory = tmp_path_factory.mktemp("smollm2-tokenizer")
     strings = directory / "tokenizer-string-merges.json"
     strings.write_text(json.dumps(data, ensure_ascii=False))
