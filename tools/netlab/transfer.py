@@ -62,7 +62,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--duplicate", type=float, default=0.0)
     parser.add_argument("--reorder", type=float, default=0.0)
     parser.add_argument("--nic", choices=sorted(qemu.NIC_DEVICES), default="virtio")
-    parser.add_argument("--congestion", help="Linux congestion control in the namespace (default: the host's)")
+    parser.add_argument("--congestion", help="Linux congestion control in the namespace (default: the host's; "
+                        "a host may refuse some inside a namespace: here reno works, cubic does not)")
     parser.add_argument("--smp", type=int, default=2)
     parser.add_argument("--mem", type=int, default=2048)
     parser.add_argument("--accel", choices=qemu.ACCELS, default="auto")
