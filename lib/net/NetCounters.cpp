@@ -59,6 +59,7 @@ static constexpr NetCounterField s_fields[] = {
     { "tcp_no_socket", NetCounterField::Kind::Counter, &NetCounters::tcp_no_socket },
     { "tcp_backlog_full", NetCounterField::Kind::Counter, &NetCounters::tcp_backlog_full },
     { "tcp_connection_limit", NetCounterField::Kind::Counter, &NetCounters::tcp_connection_limit },
+    { "tcp_time_wait_recycled", NetCounterField::Kind::Counter, &NetCounters::tcp_time_wait_recycled },
     { "tcp_out_of_memory", NetCounterField::Kind::Counter, &NetCounters::tcp_out_of_memory },
     { "tcp_connections_active", NetCounterField::Kind::Gauge, &NetCounters::tcp_connections_active },
     { "tcp_connections_opened", NetCounterField::Kind::Counter, &NetCounters::tcp_connections_opened },

@@ -78,6 +78,7 @@ struct NetCounters {
     uint64_t tcp_no_socket { 0 }; // answered with RST
     uint64_t tcp_backlog_full { 0 }; // SYN dropped: SYN backlog or accept queue full
     uint64_t tcp_connection_limit { 0 }; // SYN dropped: max connections reached
+    uint64_t tcp_time_wait_recycled { 0 }; // TIME-WAIT connections ended early to make room
     uint64_t tcp_out_of_memory { 0 }; // connection refused or reset: allocation failed
     uint64_t tcp_connections_active { 0 }; // gauge: connections not yet closed
     uint64_t tcp_connections_opened { 0 }; // passive opens that reached ESTABLISHED

@@ -135,6 +135,7 @@ private:
     void remove_connection(TcpSocket&);
     void unhash_connection(TcpSocket&);
     void passive_open(TcpListener&, Ipv4Address remote, const TcpSegment&);
+    bool recycle_time_wait();
     void send_reset_for(Ipv4Address remote, const TcpSegment&);
     uint32_t initial_sequence_number(Ipv4Address remote, uint16_t remote_port, uint16_t local_port) const;
     void note_deadline(uint64_t deadline_ns)

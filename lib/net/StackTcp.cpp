@@ -214,7 +214,7 @@ void Stack::passive_open(TcpListener& listener, Ipv4Address remote, const TcpSeg
         ++m_counters.tcp_backlog_full;
         return;
     }
-    if (m_connection_count >= m_config.tcp_max_connections) {
+    if (m_connection_count >= m_config.tcp_max_connections && !recycle_time_wait()) {
         ++m_counters.tcp_connection_limit;
         return;
     }
@@ -232,6 +232,24 @@ void Stack::passive_open(TcpListener& listener, Ipv4Address remote, const TcpSeg
     insert_connection(*socket);
     uint32_t iss = initial_sequence_number(remote, syn.source_port, listener.m_port);
     socket->start_passive_open(listener, remote, syn, iss, m_now);
+}
+
+bool Stack::recycle_time_wait()
+{
+    // A server that closes first collects TIME-WAIT connections (2*MSL
+    // each); when they fill the table, the one closest to expiring gives
+    // way to a new connection, as Linux does past tcp_max_tw_buckets.
+    TcpSocket* oldest = nullptr;
+    for (TcpSocket* socket = m_all_connections; socket; socket = socket->m_all_next) {
+        if (socket->m_state == TcpState::TimeWait && socket->m_released && (!oldest || socket->m_close_deadline < oldest->m_close_deadline))
+            oldest = socket;
+    }
+    if (!oldest)
+        return false;
+    oldest->enter_closed();
+    free_connection(*oldest);
+    ++m_counters.tcp_time_wait_recycled;
+    return true;
 }
 
 void Stack::send_reset_for(Ipv4Address remote, const TcpSegment& segment)

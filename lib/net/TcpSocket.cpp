@@ -18,6 +18,7 @@ constexpr uint64_t ms = 1'000'000;
 constexpr uint8_t max_retransmits = 12; // about 4 minutes of backoff at 200 ms min RTO
 constexpr uint8_t max_syn_ack_retransmits = 5;
 constexpr uint8_t max_syn_retransmits = 6;
+constexpr uint8_t max_orphan_probes = 8;
 constexpr uint64_t orphan_fin_wait_2_ns = 60'000 * ms;
 constexpr uint32_t default_mss = 536; // RFC 9293 3.7.1
 constexpr uint32_t min_mss = 64;
@@ -1118,6 +1119,13 @@ void TcpSocket::persist_timeout(uint64_t now_ns)
     if (!m_send_buffer.is_allocated() || unsent_data() == 0)
         return;
     if (m_snd_wnd == 0) {
+        if (m_released && m_persist_backoff >= max_orphan_probes) {
+            // Nobody owns this connection and the peer keeps its window shut
+            // (a way to pin server memory): give up.
+            ++m_stack.m_counters.tcp_connections_timed_out;
+            abort();
+            return;
+        }
         // Zero-window probe: like Linux, a segment with an old sequence
         // number (SND.UNA - 1) and no data; the receiver must answer with an
         // ACK that carries its current window.
@@ -1205,6 +1213,13 @@ void TcpSocket::close()
         m_fin_queued = true;
         set_state(TcpState::LastAck);
         output(m_stack.m_now);
+    } else if (m_state == TcpState::SynSent) {
+        // SYN-SENT: "Delete the TCB and return 'error: closing' responses".
+        enter_closed();
+    } else if (m_state == TcpState::SynReceived) {
+        // Only an active open in a simultaneous open gets here; nothing was
+        // sent yet, so abandon the attempt.
+        abort();
     }
 }
 

@@ -747,3 +747,54 @@ TEST(NetCounters, EveryFieldIsExportedOnceByName)
     EXPECT_EQ(gauges, 1u);
     EXPECT_EQ(net_counter_fields().size() * sizeof(uint64_t), sizeof(NetCounters));
 }
+
+TEST_F(TcpTest, TimeWaitConnectionsMakeRoomAtTheLimit)
+{
+    config.tcp_max_connections = 2;
+    TearDown();
+    stack = nullptr;
+    start();
+    for (int i = 0; i < 4; ++i) {
+        // The server closes first: each connection ends in TIME-WAIT.
+        client_port = static_cast<uint16_t>(43000 + i);
+        client_seq = 1000;
+        TcpSocket* socket = open();
+        ASSERT_NE(socket, nullptr) << i;
+        socket->close();
+        tcp_out();
+        server_seq += 1;
+        client_send(TcpFlag::Ack | TcpFlag::Fin);
+        EXPECT_EQ(socket->state(), TcpState::TimeWait);
+        socket->release();
+        tcp_out();
+    }
+    EXPECT_EQ(stack->connection_count(), 2u);
+    EXPECT_EQ(stack->counters().tcp_time_wait_recycled, 2u);
+    EXPECT_EQ(stack->counters().tcp_connection_limit, 0u);
+}
+
+TEST_F(TcpTest, OrphanFacingAClosedWindowIsEventuallyReset)
+{
+    TcpSocket* socket = open();
+    client_ack(server_seq, 0);
+    socket->send(pattern(1000, 1));
+    socket->release(); // FIN queued behind data the peer never accepts
+    run_until(now + 30 * 60'000 * ms, 100 * ms);
+    EXPECT_EQ(stack->connection_count(), 0u);
+    EXPECT_EQ(stack->counters().tcp_connections_timed_out, 1u);
+}
+
+TEST_F(TcpTest, ReleasingAnOrphanInFinWait2EndsAfterATimeout)
+{
+    TcpSocket* socket = open();
+    socket->close();
+    tcp_out();
+    server_seq += 1;
+    client_ack_all();
+    EXPECT_EQ(socket->state(), TcpState::FinWait2);
+    socket->release(); // the peer never sends its FIN
+    run_until(now + 59'000 * ms, 100 * ms);
+    EXPECT_EQ(stack->connection_count(), 1u);
+    run_until(now + 2'000 * ms, 100 * ms);
+    EXPECT_EQ(stack->connection_count(), 0u);
+}
