@@ -50,6 +50,14 @@ std::string to_hex(const Container& bytes)
     return text;
 }
 
+// prefix + decimal i, built with += (GCC 12 at -O3 warns falsely on "x" + std::to_string(i)).
+inline std::string numbered(std::string_view prefix, size_t i)
+{
+    std::string text(prefix);
+    text += std::to_string(i);
+    return text;
+}
+
 inline std::span<const uint8_t> as_bytes(std::string_view text) { return { reinterpret_cast<const uint8_t*>(text.data()), text.size() }; }
 
 // Deterministic "hardware" entropy: a xorshift stream (passes the health tests).

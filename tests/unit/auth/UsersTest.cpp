@@ -160,7 +160,7 @@ TEST(UserDatabase, FullTableIsAnError)
     UserDatabase database;
     auto hash = make_hash("password one");
     for (size_t i = 0; i < UserDatabase::max_users; ++i) {
-        auto name = "u" + std::to_string(i);
+        auto name = numbered("u", i);
         ASSERT_FALSE(database.add(MUST(UserName::create(name)), i == 0 ? UserRole::Admin : UserRole::User, hash).is_error());
     }
     EXPECT_EQ(database.add(MUST(UserName::create("extra")), UserRole::User, hash).error().code(), ErrorCode::Overflow);
@@ -308,7 +308,7 @@ TEST(Sessions, BoundedTotalEvictsOldest)
     SessionTable sessions(2);
     std::vector<Session> created;
     for (size_t i = 0; i < SessionTable::max_sessions; ++i) {
-        auto name = MUST(UserName::create("u" + std::to_string(i)));
+        auto name = MUST(UserName::create(numbered("u", i)));
         created.push_back(MUST(sessions.create(name, UserRole::User, 1000 + i, 100000, random)));
     }
     EXPECT_EQ(sessions.live_count(5000), SessionTable::max_sessions);
@@ -373,7 +373,7 @@ TEST(RateLimiter, PerAddressLimitAcrossNames)
     LoginRateLimiter limiter;
     uint64_t now = 100;
     for (int i = 0; i < 19; ++i) {
-        auto name = "user" + std::to_string(i);
+        auto name = numbered("user", i);
         ASSERT_EQ(limiter.retry_after(7, name, now), 0u);
         limiter.begin_attempt(7, name, now);
     }
@@ -394,11 +394,11 @@ TEST(RateLimiter, ForgetsAfterQuietPeriodAndStaysBounded)
     for (int i = 0; i < 6; ++i)
         limiter.begin_attempt(99, "victim", 200);
     for (int i = 0; i < 5000; ++i)
-        limiter.begin_attempt(uint32_t(1000 + i), "n" + std::to_string(i), 200);
+        limiter.begin_attempt(uint32_t(1000 + i), numbered("n", i), 200);
     EXPECT_GT(limiter.retry_after(12345, "victim", 200), 0u);
     // Invalid names share one record instead of filling the table.
     for (int i = 0; i < 6; ++i)
-        limiter.begin_attempt(uint32_t(50000 + i), "Bad Name " + std::to_string(i), 300);
+        limiter.begin_attempt(uint32_t(50000 + i), numbered("Bad Name ", i), 300);
     EXPECT_GT(limiter.retry_after(60000, "Another Bad", 300), 0u);
 }
 
