@@ -346,12 +346,18 @@ ErrorOr<size_t> FileSystem::read(std::string_view text, uint64_t offset, std::sp
         return Error::invalid("is a directory");
     if (offset >= record.size || buffer.empty())
         return size_t(0);
-    uint64_t length = record.size - offset;
-    if (length > buffer.size())
-        length = buffer.size();
-
     Array<ExtentRecord> extents(m_allocator);
     TRY(load_extents(record.pointer, record.size, extents, nullptr, nullptr, nullptr));
+    return read_extents({ extents.data(), extents.size() }, record.size, offset, buffer);
+}
+
+ErrorOr<size_t> FileSystem::read_extents(std::span<const ExtentRecord> extents, uint64_t size, uint64_t offset, std::span<uint8_t> buffer)
+{
+    if (offset >= size || buffer.empty())
+        return size_t(0);
+    uint64_t length = size - offset;
+    if (length > buffer.size())
+        length = buffer.size();
     auto bounce = TRY(BlockBuffer::create(m_allocator));
 
     uint64_t done = 0;

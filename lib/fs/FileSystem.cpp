@@ -80,6 +80,12 @@ FileSystem::FileSystem(block::BlockDevice& device, Allocator& allocator, Clock* 
 
 FileSystem::~FileSystem()
 {
+    while (m_open_files)
+        close(m_open_files);
+    if (m_deferred) {
+        m_deferred->~Array();
+        m_allocator.free(m_deferred);
+    }
     m_allocator.free(m_committed);
     m_allocator.free(m_busy);
     m_allocator.free(m_stale[0]);
@@ -609,7 +615,7 @@ ErrorOr<void> FileSystem::finish(Transaction& transaction, uint64_t new_root, in
     }
     m_allocator.free(changed);
     for (auto extent : transaction.freed)
-        release(extent);
+        release_or_defer(extent);
     transaction.allocated.clear();
     transaction.freed.clear();
     return {};

@@ -86,6 +86,7 @@ struct CheckReport {
 };
 
 class Writer;
+class OpenFile;
 struct DirectoryRecord;
 
 class FileSystem {
@@ -124,8 +125,18 @@ public:
     // ErrorCode::Busy ("directory not empty").
     ErrorOr<void> remove(std::string_view path);
 
-    // The physical runs holding a file, in file order.
+    // The physical runs holding a file, in file order. They stay valid only
+    // until the file is next replaced or removed; to read or map a file for
+    // longer, open() it.
     ErrorOr<Array<FileExtent>> file_extents(std::string_view path);
+
+    // Opens a file for reading by offset, with its extents pinned: while the
+    // OpenFile exists, its blocks are not reused even if the file is replaced
+    // or removed (the old version stays readable through it, as for an
+    // unlinked open file on POSIX). This is what the kernel holds while a
+    // model is mapped in place. Release with close().
+    ErrorOr<OpenFile*> open(std::string_view path);
+    void close(OpenFile*);
 
     SpaceInfo space() const;
     uint64_t generation() const { return m_super.generation; }
@@ -145,6 +156,7 @@ public:
 
 private:
     friend class Writer;
+    friend class OpenFile;
     using Record = DirectoryRecord;
     struct Path;
     struct Transaction;
@@ -187,6 +199,9 @@ private:
     ErrorOr<uint64_t> allocate_metadata_block(Transaction&);
     ErrorOr<ExtentRecord> allocate_data_run(uint64_t needed, uint64_t preferred, uint64_t near);
     void release(ExtentRecord);
+    bool pinned(ExtentRecord) const;
+    void release_or_defer(ExtentRecord);
+    ErrorOr<size_t> read_extents(std::span<const ExtentRecord>, uint64_t size, uint64_t offset, std::span<uint8_t> buffer);
 
     // Commit.
     void abandon(Transaction&);
@@ -212,6 +227,30 @@ private:
     uint64_t m_metadata_hint { 0 };
     uint64_t m_reserve { 0 }; // blocks only metadata may take, so a full disk can still remove
     bool m_broken { false };  // a superblock write failed: state on disk unknown until remount
+    OpenFile* m_open_files { nullptr };     // singly linked
+    Array<ExtentRecord>* m_deferred { nullptr }; // freed blocks an OpenFile still pins
+};
+
+// A file opened for reading, its extents pinned (see FileSystem::open).
+class OpenFile {
+public:
+    uint64_t size() const { return m_size; }
+    int64_t mtime() const { return m_mtime; }
+    // Device-block runs in file order (stable while this OpenFile exists).
+    std::span<const FileExtent> extents() const { return { m_public.data(), m_public.size() }; }
+    // Reads up to buffer.size() bytes at offset; 0 at or past the end.
+    ErrorOr<size_t> read(uint64_t offset, std::span<uint8_t> buffer);
+
+private:
+    friend class FileSystem;
+    explicit OpenFile(FileSystem&);
+
+    FileSystem& m_fs;
+    Array<ExtentRecord> m_extents;
+    Array<FileExtent> m_public;
+    uint64_t m_size { 0 };
+    int64_t m_mtime { 0 };
+    OpenFile* m_next { nullptr };
 };
 
 // An atomic create-or-replace in progress. Data goes to freshly allocated

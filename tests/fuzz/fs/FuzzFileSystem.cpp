@@ -109,11 +109,18 @@ void exercise(std::vector<uint8_t>& bytes)
                 (void)fs->read(path, entry.size > 100 ? entry.size - 100 : 0, { buffer.data(), 300 });
                 auto extents = fs->file_extents(path);
                 (void)extents;
+                auto opened = fs->open(path);
+                if (!opened.is_error()) {
+                    (void)opened.value()->read(entry.size / 2, { buffer.data(), buffer.size() });
+                    fs->close(opened.value());
+                }
             }
             return {};
         });
     }
     // Changes on a damaged image must fail cleanly or keep it consistent.
+    // Replace a file while it is open, then close it: pinning and release.
+    auto held = fs->open("models/m/weights");
     auto begun = fs->begin_write("logs/new");
     if (!begun.is_error()) {
         (void)begun.value()->append({ buffer.data(), 5000 });
@@ -122,6 +129,11 @@ void exercise(std::vector<uint8_t>& bytes)
     }
     (void)fs->remove("logs/" + std::string(190, 'n') + "103");
     (void)fs->make_directory("x/y");
+    (void)fs->remove("models/m/weights");
+    if (!held.is_error())
+        fs->close(held.value());
+    CheckReport after;
+    (void)fs->check(after);
     FileSystem::unmount(fs);
 }
 

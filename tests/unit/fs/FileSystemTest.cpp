@@ -559,3 +559,77 @@ TEST(FileSystem, OneGigabyteFile)
     }
     m.expect_clean();
 }
+
+TEST(FileSystem, OpenFilePinsItsBlocksAcrossReplaceAndRemove)
+{
+    Mounted m(8 << 20);
+    auto v1 = pattern(2 << 20, 21);
+    auto v2 = pattern(1 << 20, 22);
+    ASSERT_OK(write_file(*m.fs, "models/m.bin", v1));
+    auto free_with_v1 = m.fs->space().free_bytes;
+    auto* file = MUST(m.fs->open("models/m.bin"));
+    EXPECT_EQ(file->size(), v1.size());
+    ASSERT_FALSE(file->extents().empty());
+    auto first_device_block = file->extents()[0].device_block;
+
+    ASSERT_OK(write_file(*m.fs, "models/m.bin", v2));
+    EXPECT_EQ(MUST(read_file(*m.fs, "models/m.bin")), v2);
+    // v1's blocks are still held: only v2's cost shows.
+    EXPECT_EQ(m.fs->space().free_bytes, free_with_v1 - v2.size());
+    m.expect_clean(); // held blocks are free on disk, busy in memory
+
+    // Fill the disk: the allocator must not hand out v1's blocks.
+    std::vector<uint8_t> filler(m.fs->space().free_bytes, 0xEE);
+    ASSERT_OK(write_file(*m.fs, "filler", filler, 1 << 20));
+    std::vector<uint8_t> got(v1.size());
+    ASSERT_EQ(MUST(file->read(0, { got.data(), got.size() })), v1.size());
+    EXPECT_TRUE(got == v1);
+    EXPECT_EQ(MUST(file->read(v1.size() - 10, { got.data(), 100 })), 10u);
+    EXPECT_EQ(file->extents()[0].device_block, first_device_block);
+
+    // A second handle on v2, then remove: both stay readable.
+    auto* second = MUST(m.fs->open("models/m.bin"));
+    ASSERT_OK(m.fs->remove("models/m.bin"));
+    ASSERT_OK(m.fs->remove("filler"));
+    std::vector<uint8_t> got2(v2.size());
+    ASSERT_EQ(MUST(second->read(0, { got2.data(), got2.size() })), v2.size());
+    EXPECT_TRUE(got2 == v2);
+    m.expect_clean();
+
+    auto free_before_close = m.fs->space().free_bytes;
+    m.fs->close(file);
+    EXPECT_EQ(m.fs->space().free_bytes, free_before_close + v1.size());
+    m.fs->close(second);
+    EXPECT_EQ(m.fs->space().free_bytes, free_before_close + v1.size() + v2.size());
+    ASSERT_ERROR(m.fs->open("models/m.bin"), ErrorCode::NotFound);
+    ASSERT_ERROR(m.fs->open("models"), ErrorCode::InvalidArgument);
+    m.expect_clean();
+
+    // Handles left open at unmount are released with it.
+    ASSERT_OK(write_file(*m.fs, "x", v2));
+    MUST(m.fs->open("x"));
+    m.remount();
+    EXPECT_EQ(MUST(read_file(*m.fs, "x")), v2);
+}
+
+TEST(FileSystem, CommitCostDoesNotGrowWithFileSize)
+{
+    // Replacing a small file at depth 3 next to a 32 MiB file: the commit
+    // writes the data block, one extent block, three directory blocks, the
+    // changed bitmap block(s) and the superblock, with two flushes.
+    Mounted m(96 << 20);
+    ASSERT_OK(write_file(*m.fs, "a/b/big", pattern(32 << 20, 31), 1 << 20));
+    ASSERT_OK(write_file(*m.fs, "a/b/small", pattern(100, 32)));
+    ASSERT_OK(write_file(*m.fs, "a/b/small", pattern(100, 33))); // both bitmap areas current
+    auto writes = m.device.writes();
+    auto flushes = m.device.flushes();
+    auto bytes = m.device.bytes_written();
+    ASSERT_OK(write_file(*m.fs, "a/b/small", pattern(200, 34)));
+    EXPECT_EQ(m.device.flushes() - flushes, 2u);
+    EXPECT_LE(m.device.writes() - writes, 8u);
+    EXPECT_LE(m.device.bytes_written() - bytes, 8u * 4096);
+    // And the big file's own commit wrote its data plus a handful of blocks.
+    bytes = m.device.bytes_written();
+    ASSERT_OK(write_file(*m.fs, "a/b/big", pattern(32 << 20, 35), 1 << 20));
+    EXPECT_LE(m.device.bytes_written() - bytes, (32u << 20) + 8u * 4096);
+}
