@@ -1267,7 +1267,7 @@ void TcpSocket::set_keepalive(uint32_t idle_ms, uint32_t interval_ms, uint8_t pr
     m_keepalive_interval_ms = interval_ms ? interval_ms : 1;
     m_keepalive_max_probes = probes;
     m_keepalive_probes_sent = 0;
-    if (idle_ms == 0) {
+    if (idle_ms == 0 || is_closed()) {
         m_keepalive_deadline = 0;
         return;
     }

@@ -798,3 +798,12 @@ TEST_F(TcpTest, ReleasingAnOrphanInFinWait2EndsAfterATimeout)
     run_until(now + 2'000 * ms, 100 * ms);
     EXPECT_EQ(stack->connection_count(), 0u);
 }
+
+TEST_F(TcpTest, KeepaliveOnAClosedConnectionArmsNothing)
+{
+    TcpSocket* socket = open();
+    socket->abort();
+    socket->set_keepalive(1000);
+    EXPECT_TRUE(stack->invariants_hold()); // found by fuzz_net_stack: a closed socket kept a timer
+    socket->release();
+}
