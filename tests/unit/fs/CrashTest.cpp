@@ -12,6 +12,7 @@
 
 #include "tests/unit/fs/FsTestUtil.h"
 
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -137,6 +138,11 @@ CrashRun crash_test(std::vector<uint8_t> base, uint32_t block_size, const std::f
         for (auto& unit : epochs[e])
             apply(flushed, unit);
     }
+    std::string counts;
+    for (int count : run.outcome_counts)
+        counts += " " + std::to_string(count);
+    std::fprintf(stderr, "crash states checked: %d (%zu writes of %u bytes, %zu flushes); per outcome:%s\n", run.states, total_units, block_size,
+        epochs.size() - 1, counts.c_str());
     return run;
 }
 
