@@ -24,6 +24,7 @@
 #include "kernel/cpu/Random.h"
 #include "kernel/cpu/WorkerPool.h"
 #include "kernel/drivers/nvme/Nvme.h"
+#include "kernel/fs/Storage.h"
 #include "kernel/cpu/Rtc.h"
 #include "kernel/net/NetworkCore.h"
 #include "lib/boot/BootInfo.h"
@@ -187,8 +188,10 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
     log::info("memory: {} MiB free after boot", physical_memory::free_bytes() / (1024 * 1024));
 
     pci::initialize();
-    check_storage();
     rtc::initialize(acpi::century_register());
+    check_storage();
+    if (auto mounted = storage::initialize(); mounted.is_error())
+        log::warn("fs: /fs unavailable: {}", mounted.error().reason());
     log::info("random: seeded from {}", random::source_name());
 
     trigger_debug_fault(config.debug_fault);

@@ -95,13 +95,14 @@ void announce_when_configured()
     log::contract("ready");
 }
 
-// Disks are flushed by the file system on every commit; nothing else holds
-// unwritten data, so the action can follow the answer directly.
+// The file system makes every commit durable before it returns; the audit
+// log is the one thing saved lazily, so it is saved now.
 void carry_out_power_action(uint64_t now)
 {
     if (s.power_action == PowerAction::None || now < s.power_action_at)
         return;
     log::info("power: {} requested over HTTP", s.power_action == PowerAction::Reboot ? "reboot" : "power off");
+    user::flush();
     if (s.power_action == PowerAction::Reboot)
         acpi::reset();
     acpi::power_off();
@@ -121,6 +122,7 @@ void carry_out_power_action(uint64_t now)
         s.stack->poll(now); // send what the HTTP server queued without waiting a round
         s.device->flush_transmit();
         announce_when_configured();
+        user::poll(now);
         carry_out_power_action(now);
 
         if (received > 0 || s.http->active_connections() > 0) {

@@ -152,3 +152,50 @@ def test_poweroff_stops_the_machine(guest, tokens):
     assert status == 202
     assert guest.wait_exit(timeout=120) == 0
     assert re.search(r"power: power off requested over HTTP", guest.output)
+
+
+def test_users_persist_across_a_reboot_on_nvme(metal_build, tmp_path):
+    """Users live in /fs/system on the NVMe disk: a user created before a
+    power-off can log in after the next boot, and the disk checks clean."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "tools"))
+    from qemu import Machine, MachineConfig, derive_image
+
+    image = derive_image(metal_build / "aisos.img", tmp_path / "aisos.img",
+                         put={"/aisos/aisos.cfg": f"admin_password={ADMIN_PASSWORD}\n".encode()})
+    disk = tmp_path / "nvme.img"
+    with open(disk, "wb") as f:
+        f.truncate(256 << 20)
+
+    def boot():
+        machine = Machine(MachineConfig(image=image, smp=2, mem=1024, disk=disk, name="persist")).start()
+        machine.wait_for(r"^aisos: ready$", timeout=BOOT_TIMEOUT)
+        return machine
+
+    first = boot()
+    try:
+        assert "fs: no file system on nvme namespace 1, formatting" in first.output
+        admin = login(first.port, "admin", ADMIN_PASSWORD)
+        assert request(first.port, "POST", "/users", admin, {"user": "erin", "password": "erin-password-1", "role": "user"})[0] == 201
+        assert request(first.port, "POST", "/sys/poweroff", admin)[0] == 202
+        assert first.wait_exit(timeout=120) == 0
+    finally:
+        first.kill()
+
+    fsck = root / "build" / "host" / "bin" / "aisos-fsck"
+    if fsck.exists():
+        checked = subprocess.run([str(fsck), str(disk)], capture_output=True, text=True, timeout=300)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    second = boot()
+    try:
+        assert "formatting" not in second.output
+        assert re.search(r"users: 2 accounts loaded from /fs/system/users", second.output)
+        token = login(second.port, "erin", "erin-password-1")
+        status, _, body = request(second.port, "GET", "/auth/me", token)
+        assert status == 200 and json.loads(body)["user"] == "erin"
+    finally:
+        second.kill()
