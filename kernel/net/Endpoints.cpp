@@ -7,6 +7,7 @@
 #include "kernel/cpu/Time.h"
 #include "kernel/drivers/gpu/NvidiaGpu.h"
 #include "kernel/drivers/nvme/Nvme.h"
+#include "kernel/fs/FsEndpoints.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/net/NetworkCore.h"
 #include "kernel/net/StaticFiles.h"
@@ -367,6 +368,7 @@ ErrorOr<void> register_endpoints(http::Router& router, const config::Config& con
     TRY(router.add(HttpMethod::Get, "/sys/log", s_system_log, { .role = Role::Admin }));
     TRY(router.add(HttpMethod::Post, "/sys/reboot", s_reboot, { .role = Role::Admin }));
     TRY(router.add(HttpMethod::Post, "/sys/poweroff", s_power_off, { .role = Role::Admin }));
+    TRY(storage::register_endpoints(router));
     if (config.debug_endpoints) {
         TRY(router.add(HttpMethod::Post, "/debug/echo", s_echo, { .role = Role::Public, .body_limit = http::unlimited_body }));
         TRY(router.add(HttpMethod::Get, "/debug/bytes", s_bytes, { .role = Role::Public }));
