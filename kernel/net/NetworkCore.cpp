@@ -181,6 +181,9 @@ ErrorOr<void> start(const config::Config& config)
     s.http->set_release_callback(release_stream, nullptr);
 
     // The network core: the first application processor, or the BSP when alone.
+    // One NIC queue needs one core; more are not used yet.
+    if (config.net_cores > 1)
+        log::warn("net: net_cores={} asked for, one network core is used (one NIC queue)", config.net_cores);
     uint32_t wanted = smp::online_count() > 1 ? 1 : 0;
     s.cpu = wanted;
     log::info("net: {} on CPU {}, {} addressing, HTTP on port {}", s.device->driver_name(), s.cpu,
