@@ -65,6 +65,7 @@ public:
             response.send_error(400, "a file path is required (PUT cannot write a directory)");
             return;
         }
+        Locked locked;
         auto existing = file_system()->stat(path.path);
         if (!existing.is_error() && existing.value().type == fs::NodeType::Directory) {
             response.send_error(409, "a directory has that name");
@@ -83,6 +84,7 @@ public:
     {
         if (!m_writer)
             return piece.size();
+        Locked locked;
         if (auto appended = m_writer->append(piece); appended.is_error()) {
             // The writer already dropped its blocks; the old version is intact.
             fs::Writer::destroy(m_writer);
@@ -96,9 +98,13 @@ public:
     {
         if (!m_writer)
             return;
-        auto committed = m_writer->commit();
-        fs::Writer::destroy(m_writer);
-        m_writer = nullptr;
+        ErrorOr<void> committed {};
+        {
+            Locked locked;
+            committed = m_writer->commit();
+            fs::Writer::destroy(m_writer);
+            m_writer = nullptr;
+        }
         if (committed.is_error()) {
             send_fs_error(response, committed.error());
             return;
@@ -113,6 +119,7 @@ private:
     {
         if (!m_writer)
             return;
+        Locked locked;
         m_writer->abort();
         fs::Writer::destroy(m_writer);
         m_writer = nullptr;
@@ -128,8 +135,10 @@ class GetHandler final : public http::HttpHandler {
 public:
     ~GetHandler() override
     {
-        if (m_file)
+        if (m_file) {
+            Locked locked;
             file_system()->close(m_file);
+        }
     }
 
     void on_request(const HttpRequest& request, HttpResponse& response) override
@@ -137,16 +146,9 @@ public:
         http::FsPath path;
         if (!decode_path(request, response, m_path_buffer, path))
             return;
-        auto stat = file_system()->stat(path.path);
-        if (stat.is_error()) {
-            send_fs_error(response, stat.error());
-            return;
-        }
-        if (stat.value().type == fs::NodeType::Directory) {
-            list_directory(path.path, response);
-            return;
-        }
-        auto file = file_system()->open(path.path);
+        auto file = open_or_list(path.path, response);
+        if (!file.is_error() && !file.value())
+            return; // a directory, listed
         if (file.is_error()) {
             send_fs_error(response, file.error());
             return;
@@ -190,7 +192,11 @@ public:
             size_t want = m_end - m_position < sizeof(chunk) ? static_cast<size_t>(m_end - m_position) : sizeof(chunk);
             if (want > room)
                 want = room;
-            auto read = m_file->read(m_position, { chunk, want });
+            ErrorOr<size_t> read { size_t(0) };
+            {
+                Locked locked;
+                read = m_file->read(m_position, { chunk, want });
+            }
             if (read.is_error() || read.value() == 0) {
                 // Headers are out: only closing the connection can signal it.
                 response.finish();
@@ -205,6 +211,18 @@ public:
     }
 
 private:
+    // The file opened, or nullptr after answering with a directory listing.
+    static ErrorOr<fs::OpenFile*> open_or_list(std::string_view path, HttpResponse& response)
+    {
+        Locked locked;
+        auto stat = TRY(file_system()->stat(path));
+        if (stat.type == fs::NodeType::Directory) {
+            list_directory(path, response);
+            return static_cast<fs::OpenFile*>(nullptr);
+        }
+        return file_system()->open(path);
+    }
+
     static void list_directory(std::string_view path, HttpResponse& response)
     {
         json::JsonWriter json(response.body_buffer());
@@ -245,7 +263,11 @@ public:
             response.send_error(400, "the root of /fs cannot be deleted");
             return;
         }
-        auto removed = file_system()->remove(path.path);
+        ErrorOr<void> removed {};
+        {
+            Locked locked;
+            removed = file_system()->remove(path.path);
+        }
         if (removed.is_error()) {
             send_fs_error(response, removed.error());
             return;
