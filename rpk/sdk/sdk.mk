@@ -1,0 +1,139 @@
+# The aiSOS module SDK and modules (see rpk/sdk/README.md).
+#
+#   make -f rpk/sdk/sdk.mk BUILD=build/metal                      every module under tests/modules/
+#   make -f rpk/sdk/sdk.mk BUILD=build/metal MODULE_DIR=path/to/m  one module (its own folder)
+#
+# Outputs:
+#   $(BUILD)/sdk/libaisos.a, $(BUILD)/sdk/crt0.o  the SDK
+#   $(BUILD)/modules/<name>.elf                    static-PIE, checked by check_module.sh
+#   $(BUILD)/modules/<name>.rpk                    packed with $(RPK_PACKER)
+# where <name> is the folder's name; the folder holds *.c, *.cpp, *.S and
+# manifest.json (whose "entry" is "<name>.elf").
+#
+# tools/metal.mk includes this file, so ./aisos build builds the SDK and the
+# test modules too (target `modules`, part of `all`).
+
+SDK_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+BUILD ?= build/metal
+MODULE_CC ?= clang
+MODULE_CXX ?= clang++
+MODULE_LD ?= ld.lld
+MODULE_AR ?= llvm-ar
+RPK_PACKER ?= build/host/bin/aisos-rpk
+# Every module folder under MODULES_DIR, or only MODULE_DIR when given.
+MODULES_DIR ?= tests/modules
+
+SDK_BUILD := $(BUILD)/sdk
+SDK_LIB := $(SDK_BUILD)/libaisos.a
+SDK_CRT0 := $(SDK_BUILD)/crt0.o
+MODULES_BUILD := $(BUILD)/modules
+
+# Freestanding, position independent, no host headers or libraries: the
+# SDK's include/ stands in for libc; clang's own headers (stdint.h, stddef.h,
+# stdarg.h, limits.h, the x86 intrinsics) stay available. SSE up to SSE4.2
+# (x86-64-v2) is always there; AVX and later only behind a CPUID check.
+# No unwind tables: there are no exceptions and module.ld drops .eh_frame.
+MODULE_FLAGS := --target=x86_64-unknown-none-elf -ffreestanding -fPIE -fvisibility=hidden \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-ffunction-sections -fdata-sections -march=x86-64-v2 -O2 -g \
+	-nostdlibinc -isystem $(SDK_DIR)/include \
+	-Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP
+MODULE_CFLAGS := -std=gnu11 $(MODULE_FLAGS)
+MODULE_CXXFLAGS := -std=gnu++20 -fno-exceptions -fno-rtti $(MODULE_FLAGS)
+MODULE_ASFLAGS := $(MODULE_FLAGS)
+# -z text: no relocation may patch code; --no-dynamic-linker: no PT_INTERP.
+MODULE_LDFLAGS := -pie --no-dynamic-linker -static -z text -z noexecstack -z max-page-size=4096 \
+	-T $(SDK_DIR)/module.ld -e _start --gc-sections
+
+SDK_SOURCES := $(filter-out $(SDK_DIR)/src/crt0.S,$(wildcard $(SDK_DIR)/src/*.c $(SDK_DIR)/src/*.cpp $(SDK_DIR)/src/*.S))
+SDK_OBJECTS := $(patsubst $(SDK_DIR)/src/%,$(SDK_BUILD)/%.o,$(SDK_SOURCES))
+
+$(SDK_BUILD)/%.c.o: $(SDK_DIR)/src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(MODULE_CC) $(MODULE_CFLAGS) -c $< -o $@
+
+$(SDK_BUILD)/%.cpp.o: $(SDK_DIR)/src/%.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	@$(MODULE_CXX) $(MODULE_CXXFLAGS) -c $< -o $@
+
+$(SDK_BUILD)/%.S.o: $(SDK_DIR)/src/%.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(MODULE_CC) $(MODULE_ASFLAGS) -c $< -o $@
+
+$(SDK_CRT0): $(SDK_BUILD)/crt0.S.o
+	@cp $< $@
+
+$(SDK_LIB): $(SDK_OBJECTS)
+	@echo "  AR      $@"
+	@rm -f $@
+	@$(MODULE_AR) rcs $@ $^
+
+.PHONY: sdk
+sdk: $(SDK_LIB) $(SDK_CRT0)
+
+# One module: $(1) its name, $(2) its folder.
+define aisos_module
+MODULE_SOURCES_$(1) := $(wildcard $(2)/*.c $(2)/*.cpp $(2)/*.S)
+MODULE_OBJECTS_$(1) := $$(patsubst $(2)/%,$(MODULES_BUILD)/obj/$(1)/%.o,$$(MODULE_SOURCES_$(1)))
+
+$(MODULES_BUILD)/obj/$(1)/%.c.o: $(2)/%.c
+	@mkdir -p $$(dir $$@)
+	@echo "  CC      $$<"
+	@$(MODULE_CC) $(MODULE_CFLAGS) -c $$< -o $$@
+
+$(MODULES_BUILD)/obj/$(1)/%.cpp.o: $(2)/%.cpp
+	@mkdir -p $$(dir $$@)
+	@echo "  CXX     $$<"
+	@$(MODULE_CXX) $(MODULE_CXXFLAGS) -c $$< -o $$@
+
+$(MODULES_BUILD)/obj/$(1)/%.S.o: $(2)/%.S
+	@mkdir -p $$(dir $$@)
+	@echo "  AS      $$<"
+	@$(MODULE_CC) $(MODULE_ASFLAGS) -c $$< -o $$@
+
+$(MODULES_BUILD)/$(1).elf: $(SDK_CRT0) $$(MODULE_OBJECTS_$(1)) $(SDK_LIB) $(SDK_DIR)/module.ld $(SDK_DIR)/check_module.sh
+	@test -n "$$(MODULE_OBJECTS_$(1))" || { echo "error: module $(1): no *.c, *.cpp or *.S in $(2)" >&2; exit 1; }
+	@echo "  LD      $$@"
+	@$(MODULE_LD) $(MODULE_LDFLAGS) -o $$@.tmp $(SDK_CRT0) $$(MODULE_OBJECTS_$(1)) $(SDK_LIB)
+	@sh $(SDK_DIR)/check_module.sh $$@.tmp
+	@mv $$@.tmp $$@
+
+$(MODULES_BUILD)/$(1).rpk: $(MODULES_BUILD)/$(1).elf $(2)/manifest.json
+	@test -x "$(RPK_PACKER)" || { echo "error: module $(1): the .rpk packer $(RPK_PACKER) does not exist;" \
+		"build it first (cmake --build build/host --target aisos-rpk) or set RPK_PACKER=path" >&2; exit 1; }
+	@echo "  RPK     $$@"
+	@$(RPK_PACKER) pack --manifest $(2)/manifest.json --elf $$< -o $$@.tmp
+	@mv $$@.tmp $$@
+
+-include $$(MODULE_OBJECTS_$(1):.o=.d)
+endef
+
+ifdef MODULE_DIR
+MODULE_FOLDERS := $(patsubst %/,%,$(MODULE_DIR))
+else
+MODULE_FOLDERS := $(patsubst %/manifest.json,%,$(wildcard $(MODULES_DIR)/*/manifest.json))
+endif
+MODULE_NAMES := $(notdir $(MODULE_FOLDERS))
+$(foreach folder,$(MODULE_FOLDERS),$(eval $(call aisos_module,$(notdir $(folder)),$(folder))))
+
+ifdef MODULE_DIR
+ifeq ($(wildcard $(MODULE_DIR)/manifest.json),)
+$(error MODULE_DIR=$(MODULE_DIR) has no manifest.json)
+endif
+endif
+
+.PHONY: modules module-elfs
+module-elfs: $(patsubst %,$(MODULES_BUILD)/%.elf,$(MODULE_NAMES))
+modules: module-elfs $(patsubst %,$(MODULES_BUILD)/%.rpk,$(MODULE_NAMES))
+
+# Included from tools/metal.mk: part of its `all`. On its own: the default.
+ifneq ($(filter %tools/metal.mk,$(MAKEFILE_LIST)),)
+all: modules
+else
+.DEFAULT_GOAL := modules
+endif
+
+-include $(SDK_OBJECTS:.o=.d)
