@@ -23,6 +23,9 @@
 #include "kernel/pci/Pci.h"
 #include "kernel/cpu/Random.h"
 #include "kernel/cpu/WorkerPool.h"
+#include "kernel/proc/Scheduler.h"
+#include "kernel/proc/UserMemory.h"
+#include "kernel/syscall/Syscall.h"
 #include "kernel/drivers/nvme/Nvme.h"
 #include "kernel/fs/Storage.h"
 #include "kernel/cpu/Rtc.h"
@@ -167,6 +170,8 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
     fpu::initialize_state_template();
     must_succeed(fpu::self_test(), "vector state self-test");
     log::info("fpu: xsave mask {:#x}, state {} bytes", fpu::enabled_mask(), fpu::state_size());
+    syscall::enable_on_this_cpu();
+    proc::enable_smap_handling(cpu_features::has(cpu_features::Smap));
 
     must_succeed(apic::initialize(acpi::local_apic_address()), "local APIC");
     ioapic::disable_legacy_pic();
@@ -204,9 +209,8 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
         log::warn("net: not started: {}", started.error().reason());
         log::contract("ready");
     }
-    // Every other CPU (the BSP included) takes background jobs.
-    worker_pool::start(started.is_error() ? smp::max_cpus : network_core::cpu_index());
-    smp::idle_loop();
+    // Every other CPU (the BSP included) runs kernel jobs and module threads.
+    proc::scheduler::start(started.is_error() ? smp::max_cpus : network_core::cpu_index());
 }
 
 } // namespace aisos

@@ -10,6 +10,7 @@
 #include "kernel/mm/KernelStacks.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/mm/VirtualMemory.h"
+#include "kernel/syscall/Syscall.h"
 
 extern "C" const uint8_t ap_trampoline_start[];
 extern "C" const uint8_t ap_trampoline_end[];
@@ -55,7 +56,9 @@ extern "C" [[noreturn]] void ap_entry(PerCpu* cpu)
 {
     if (setup_cpu_tables(*cpu).is_error())
         cpu::halt_forever();
+    virtual_memory::configure_this_cpu();
     fpu::enable_on_this_cpu();
+    syscall::enable_on_this_cpu();
     apic::enable_on_this_cpu();
     apic::start_timer(timer_hz);
     cpu->online.store(true, std::memory_order_release);

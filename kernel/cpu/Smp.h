@@ -18,6 +18,9 @@ using WorkFunction = void (*)(void* argument);
 
 struct PerCpu {
     PerCpu* self; // at GS:0, so this_cpu() is one load
+    // Read by the SYSCALL entry stub at fixed offsets (kernel/syscall/SyscallEntry.S):
+    uint64_t syscall_kernel_rsp; // GS:8, top of the running thread's kernel stack
+    uint64_t syscall_user_rsp;   // GS:16, scratch for the user RSP during entry
     uint32_t index;
     uint32_t apic_id;
     uint64_t stack_top;
@@ -31,7 +34,13 @@ struct PerCpu {
     std::atomic<uint64_t> work_completed;
     Gdt gdt;
     TaskStateSegment tss;
+    // The scheduler (kernel/proc): the thread running here, and the stack
+    // pointer of this CPU's scheduler loop while a thread runs.
+    void* current_thread;
+    uint64_t scheduler_rsp;
 };
+static_assert(__builtin_offsetof(PerCpu, syscall_kernel_rsp) == 8);
+static_assert(__builtin_offsetof(PerCpu, syscall_user_rsp) == 16);
 
 // BSP, first thing: GS, GDT/TSS (static interrupt stacks) and IDT, so that
 // every later fault is reported.

@@ -36,45 +36,23 @@ void run(Job& job)
     job.done.store(true, std::memory_order_release);
 }
 
-[[noreturn]] void worker_loop(void*)
-{
-    for (;;) {
-        if (Job* job = pop()) {
-            run(*job);
-            continue;
-        }
-        // Check again with interrupts off, then halt: STI's one-instruction
-        // delay means a wake-up IPI sent after the check still ends the HLT.
-        cpu::disable_interrupts();
-        bool empty;
-        {
-            s_lock.lock();
-            empty = s_head == nullptr;
-            s_lock.unlock();
-        }
-        if (empty)
-            asm volatile("sti; hlt" ::: "memory");
-        else
-            cpu::enable_interrupts();
-    }
-}
-
 } // namespace
 
-void start(uint32_t reserved_cpu)
+void add_worker(uint32_t cpu_index) { s_workers[s_worker_count.fetch_add(1)] = cpu_index; }
+
+bool run_one()
 {
-    uint32_t count = smp::online_count();
-    for (uint32_t index = 0; index < count; ++index) {
-        if (index == reserved_cpu)
-            continue;
-        auto result = smp::run_on(index, worker_loop, nullptr);
-        if (result.is_error()) {
-            log::warn("workers: CPU {} unavailable: {}", index, result.error().reason());
-            continue;
-        }
-        s_workers[s_worker_count.fetch_add(1)] = index;
-    }
-    log::info("workers: {} CPUs take background jobs", s_worker_count.load());
+    Job* job = pop();
+    if (!job)
+        return false;
+    run(*job);
+    return true;
+}
+
+bool has_work()
+{
+    SpinlockGuard guard(s_lock);
+    return s_head != nullptr;
 }
 
 void submit(Job& job)

@@ -1,9 +1,10 @@
 #pragma once
 
 // Background work for CPUs other than the network core: slow, CPU-bound
-// jobs (password hashing, later checksums of large uploads) that must never
-// run on the network core. Workers sleep (hlt) while the queue is empty and
-// are woken by an IPI when a job arrives.
+// jobs (password hashing) that must never run on the network core. The
+// scheduler's loop on every worker CPU runs jobs before threads
+// (kernel/proc/Scheduler.cpp); workers halt while there is nothing and are
+// woken by an IPI when a job arrives.
 
 #include "lib/base/ErrorOr.h"
 
@@ -18,8 +19,11 @@ struct Job {
     Job* next { nullptr }; // queue link, owned by the pool while queued
 };
 
-// Turns every online CPU except `reserved_cpu` into a worker.
-void start(uint32_t reserved_cpu);
+// The scheduler registers each CPU that takes jobs.
+void add_worker(uint32_t cpu_index);
+// Runs one queued job on the calling CPU; false when there was none.
+bool run_one();
+bool has_work();
 // Queues a job; its function runs on a worker, then `done` becomes true.
 // Fails when no worker exists (a one-CPU machine runs the job inline).
 void submit(Job&);

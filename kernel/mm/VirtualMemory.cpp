@@ -67,6 +67,21 @@ ErrorOr<void> map_kernel_image(mm::PageTableBuilder& tables)
 
 } // namespace
 
+void configure_this_cpu()
+{
+    // Global pages survive CR3 reloads; SMEP stops the kernel from ever
+    // executing user pages.
+    uint64_t cr4 = cpu::read_cr4() | (1ull << 7);
+    if (cpu_features::has(cpu_features::Smep))
+        cr4 |= 1ull << 20;
+    // SMAP: the kernel touches user memory only inside stac/clac
+    // (kernel/proc/UserMemory.cpp); any other access to it faults.
+    if (cpu_features::has(cpu_features::Smap))
+        cr4 |= 1ull << 21;
+    cpu::write_cr4(cr4);
+    cpu::write_cr0(cpu::read_cr0() | (1ull << 16)); // WP: read-only means read-only in ring 0 too
+}
+
 ErrorOr<void> initialize(const BootInfo& boot_info)
 {
     auto tables = TRY(mm::PageTableBuilder::create(s_table_memory));
@@ -78,14 +93,16 @@ ErrorOr<void> initialize(const BootInfo& boot_info)
             PageFlags::Writable | PageFlags::Global, { mm::LargePages::Allowed, mm::ExistingMappings::Replace }));
     }
     TRY(map_kernel_image(tables));
+    // Every top-level entry of the kernel half exists from now on, so a
+    // process's page tables can share them by copying entries 256-511 once.
+    uint64_t* root = s_table_memory.table_at(tables.root_physical());
+    for (size_t i = 256; i < 512; ++i) {
+        if (root[i] & mm::paging::present)
+            continue;
+        root[i] = TRY(s_table_memory.allocate_table()) | mm::paging::present | mm::paging::writable;
+    }
 
-    // Global pages survive CR3 reloads; SMEP stops the kernel from ever
-    // executing user pages.
-    uint64_t cr4 = cpu::read_cr4() | (1ull << 7);
-    if (cpu_features::has(cpu_features::Smep))
-        cr4 |= 1ull << 20;
-    cpu::write_cr4(cr4);
-    cpu::write_cr0(cpu::read_cr0() | (1ull << 16)); // WP: read-only means read-only in ring 0 too
+    configure_this_cpu();
     cpu::wrmsr(cpu::msr::efer, cpu::rdmsr(cpu::msr::efer) | (1ull << 11)); // NXE
     cpu::write_cr3(tables.root_physical());
 
@@ -152,6 +169,15 @@ bool is_direct_mapped(uint64_t physical, size_t size)
             return false;
     }
     return true;
+}
+
+mm::PageTableMemory& table_memory() { return s_table_memory; }
+
+void copy_kernel_half(uint64_t* root)
+{
+    const uint64_t* kernel_root = s_table_memory.table_at(kernel_root_physical());
+    for (size_t i = 256; i < 512; ++i)
+        root[i] = kernel_root[i];
 }
 
 uint64_t kernel_root_physical() { return s_tables ? s_tables->root_physical() : cpu::read_cr3(); }

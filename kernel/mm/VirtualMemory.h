@@ -23,6 +23,8 @@ inline constexpr uint64_t mmio_window_size = 1ull << 40;
 inline constexpr uint64_t stack_window_base = 0xffffe00000000000ull;
 inline constexpr uint64_t stack_window_size = 1ull << 36;
 
+// CR0/CR4 paging controls (WP, PGE, SMEP, SMAP), on every CPU.
+void configure_this_cpu();
 // Builds the kernel's page tables and switches to them.
 ErrorOr<void> initialize(const BootInfo&);
 
@@ -37,6 +39,11 @@ void map_identity_page(uint64_t physical); // for the AP trampoline
 void unmap_identity_page(uint64_t physical);
 
 uint64_t kernel_root_physical();
+// Page-table frames for process address spaces come from the same place.
+mm::PageTableMemory& table_memory();
+// Fills entries 256-511 of a new top-level table with the kernel's (which
+// never change after initialize(): the kernel half is shared by every process).
+void copy_kernel_half(uint64_t* root);
 // True when every page of [physical, physical + size) is in the direct map.
 bool is_direct_mapped(uint64_t physical, size_t size);
 

@@ -1,4 +1,5 @@
 #include "kernel/net/NetworkCore.h"
+#include "kernel/pkg/PackageManager.h"
 
 #include "kernel/Version.h"
 #include "kernel/arch/x86_64/Cpu.h"
@@ -123,6 +124,7 @@ void carry_out_power_action(uint64_t now)
         s.device->flush_transmit();
         announce_when_configured();
         user::poll(now);
+        pkg::poll(now);
         carry_out_power_action(now);
 
         if (received > 0 || s.http->active_connections() > 0) {
@@ -173,6 +175,7 @@ ErrorOr<void> start(const config::Config& config)
     s.listener = TRY(s.stack->tcp_listen(http_port, 128));
 
     TRY(register_endpoints(s_router, config));
+    TRY(pkg::start(s_router));
     http::Authenticator* authenticator = TRY(user::start(s_router, config));
     s.http = TRY(heap::create<http::HttpServer>(KernelAllocator::the(), s_router, http::HttpLimits {}));
     s.http->set_authenticator(authenticator);

@@ -9,25 +9,12 @@
 #include "kernel/mm/Heap.h"
 #include "kernel/mm/KernelAllocator.h"
 #include "lib/auth/AuthService.h"
+#include "kernel/cpu/HardwareEntropy.h"
 #include "lib/crypto/Csprng.h"
 
 namespace aisos::user {
 
 namespace {
-
-class HardwareEntropy final : public crypto::EntropySource {
-public:
-    ErrorOr<void> read(std::span<uint8_t> out) override
-    {
-        size_t i = 0;
-        while (i < out.size()) {
-            uint64_t value = random::hardware_u64();
-            for (int b = 0; b < 8 && i < out.size(); ++b, ++i)
-                out[i] = static_cast<uint8_t>(value >> (8 * b));
-        }
-        return {};
-    }
-};
 
 class WallClock final : public auth::Clock {
 public:
@@ -100,7 +87,7 @@ ErrorOr<void> load_file(auth::AuthFile file, Load load)
     return result;
 }
 
-HardwareEntropy s_entropy;
+random::HardwareEntropy s_entropy;
 FileStore s_store;
 auth::AuthService* s_service = nullptr;
 WallClock s_clock;

@@ -19,6 +19,7 @@ const char* error_code_name(ErrorCode code)
     case ErrorCode::PermissionDenied: return "permission denied";
     case ErrorCode::Overflow: return "overflow";
     case ErrorCode::WouldBlock: return "would block";
+    case ErrorCode::BadAddress: return "bad address";
     }
     return "unknown error";
 }

@@ -24,6 +24,7 @@ enum class ErrorCode : int {
     PermissionDenied,
     Overflow,
     WouldBlock,
+    BadAddress, // a pointer from user mode that is not the caller's memory
 };
 
 class Error {

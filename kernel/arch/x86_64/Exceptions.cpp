@@ -1,12 +1,14 @@
-// CPU exceptions. The kernel does not recover from any of them yet (user
-// mode faults will be routed to the process supervisor by proc/): each one
-// becomes a panic report naming the exception, the faulting address and the
-// function.
+// CPU exceptions. In user mode they kill the module (kernel/proc); in the
+// kernel only a page fault inside the user-copy routine is recovered (it
+// becomes -EFAULT); anything else becomes a panic report naming the
+// exception, the faulting address and the function.
 
 #include "kernel/arch/x86_64/Cpu.h"
 #include "kernel/arch/x86_64/InterruptFrame.h"
 #include "kernel/lib/Format.h"
 #include "kernel/lib/Panic.h"
+#include "kernel/proc/Process.h"
+#include "kernel/proc/UserMemory.h"
 
 namespace aisos {
 
@@ -37,6 +39,19 @@ void handle_exception(InterruptFrame& frame)
         cpu::halt_forever();
 
     char reason[160];
+    if (frame.from_user()) {
+        // A module's fault ends the module, never the kernel.
+        if (frame.vector == 14)
+            kformat(reason, sizeof(reason), "page fault ({} {})", (frame.error_code & 1) ? "protection violation," : "page not present,",
+                (frame.error_code & 16) ? "instruction fetch" : ((frame.error_code & 2) ? "write" : "read"));
+        else
+            kformat(reason, sizeof(reason), "{}", exception_name(frame.vector));
+        proc::on_user_fault(reason, frame.rip, frame.vector == 14 ? cpu::read_cr2() : 0);
+    }
+    // A bad pointer a module passed to a syscall: the copy routine's fault
+    // becomes its error return.
+    if (frame.vector == 14 && proc::fix_up_user_copy_fault(frame.rip))
+        return;
     if (frame.vector == 14) {
         uint64_t address = cpu::read_cr2();
         uint64_t e = frame.error_code;

@@ -1,4 +1,5 @@
 #include "kernel/arch/x86_64/Interrupts.h"
+#include "kernel/proc/Scheduler.h"
 
 #include "kernel/arch/x86_64/Gdt.h"
 #include "kernel/cpu/Apic.h"
@@ -107,4 +108,8 @@ extern "C" void interrupt_dispatch(aisos::InterruptFrame* frame)
     // local APIC must be.
     if (frame->vector != interrupts::vector::spurious)
         apic::end_of_interrupt();
+    // Preemption and killed-process checks happen only on the way back to
+    // user mode: kernel code is never preempted.
+    if (frame->from_user())
+        proc::scheduler::on_return_to_user(*frame);
 }

@@ -17,6 +17,7 @@ inline constexpr uint8_t timer = 0xf0;
 inline constexpr uint8_t ipi_call = 0xf1;   // run the CPU's queued work
 inline constexpr uint8_t ipi_halt = 0xf2;   // panic on another CPU: stop
 inline constexpr uint8_t ipi_wake = 0xf3;   // just wake from hlt
+inline constexpr uint8_t ipi_tlb_flush = 0xf4; // reload CR3 (kernel/proc/AddressSpace.cpp)
 inline constexpr uint8_t spurious = 0xff;
 }
 

@@ -87,6 +87,9 @@ public:
     bool will_close() const { return m_close_after; }
     // Set when the response could not be produced; the server aborts the connection.
     bool failed() const { return m_failed; }
+    // Gives up on a started response: the connection is aborted, so a
+    // streamed body that cannot be completed never looks complete.
+    void abandon() { fail(); }
 
     // --- for the server ---
     struct Context {

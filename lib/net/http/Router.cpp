@@ -130,6 +130,11 @@ RouteMatch Router::match(HttpRequest& request) const
         match_pattern(result.route->pattern, request.path, &request);
     } else if (result.allowed_methods) {
         result.kind = RouteMatch::Kind::MethodNotAllowed;
+    } else if (m_resolver) {
+        uint8_t allowed = 0;
+        result.kind = m_resolver->resolve(request, m_resolved, allowed);
+        result.allowed_methods = allowed;
+        result.route = result.kind == RouteMatch::Kind::Found ? &m_resolved : nullptr;
     }
     return result;
 }

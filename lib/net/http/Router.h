@@ -48,6 +48,17 @@ struct RouteMatch {
     uint8_t allowed_methods { 0 }; // bit per HttpMethod, for Allow
 };
 
+// Routes that come and go at run time (module routes from installed
+// packages): asked only for paths no static route matches. On Found it
+// fills `route` (its factory must stay alive while the request runs).
+class RouteResolver {
+public:
+    virtual RouteMatch::Kind resolve(const HttpRequest&, Route& route, uint8_t& allowed_methods) = 0;
+
+protected:
+    ~RouteResolver() = default;
+};
+
 class Router {
 public:
     static constexpr size_t max_routes = 128;
@@ -57,7 +68,11 @@ public:
     ErrorOr<void> add_websocket(std::string_view pattern, WebSocketFactory&, RouteOptions = {});
 
     // Matches request.method and request.path; on Found fills request.parameters.
+    // A resolved (dynamic) route is kept in the router until the next match:
+    // use the result before matching again.
     RouteMatch match(HttpRequest&) const;
+
+    void set_resolver(RouteResolver* resolver) { m_resolver = resolver; }
 
     // "GET, HEAD, POST" for an Allow field.
     static std::string_view format_allow(uint8_t allowed_methods, char (&buffer)[64]);
@@ -68,6 +83,8 @@ private:
 
     Route m_routes[max_routes];
     size_t m_count { 0 };
+    RouteResolver* m_resolver { nullptr };
+    mutable Route m_resolved;
 };
 
 } // namespace aisos::http
