@@ -156,9 +156,9 @@ ErrorOr<void> parse_path_list(JsonValue permissions, std::string_view key, Fixed
         if (!text)
             return fail(diagnostic, Error::invalid("manifest field has the wrong type"), "permissions.{} entries must be strings, not {}", key, type_name(element.type()));
         if (auto reason = check_fs_path(*text))
-            return fail(diagnostic, Error::invalid("bad path in a permission list"), "permissions.{} path \"{}\": {}", key, *text, reason);
+            return fail(diagnostic, Error::invalid("bad path in a permission list"), "permissions.{}: {} (\"{}\")", key, reason, *text);
         if (is_at_or_below(*text, system_path))
-            return fail(diagnostic, Error::invalid("modules may not access /system"), "permissions.{} path \"{}\": modules may not access /system", key, *text);
+            return fail(diagnostic, Error::invalid("modules may not access /system"), "permissions.{}: modules may not access /system (\"{}\")", key, *text);
         for (uint32_t i = 0; i < count; ++i) {
             if (paths[i] == *text)
                 return fail(diagnostic, Error::invalid("duplicate path in a permission list"), "permissions.{} lists \"{}\" twice", key, *text);
@@ -214,7 +214,7 @@ ErrorOr<void> parse_route(JsonValue object, Route& route, Diagnostic* diagnostic
         return fail(diagnostic, Error::invalid("route path is missing"), "every route needs a \"path\" string");
     bool prefix = false;
     if (auto reason = check_route_path(*path, prefix))
-        return fail(diagnostic, Error::invalid("bad route path"), "route path \"{}\" {}", *path, reason);
+        return fail(diagnostic, Error::invalid("bad route path"), "route path {} (\"{}\")", reason, *path);
     auto match = prefix ? path->substr(0, path->size() - 2) : *path;
     if (*path == "/")
         return fail(diagnostic, Error::invalid("route is reserved for the kernel"), "route / is reserved for the kernel");
