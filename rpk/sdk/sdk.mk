@@ -74,6 +74,30 @@ $(SDK_LIB): $(SDK_OBJECTS)
 .PHONY: sdk
 sdk: $(SDK_LIB) $(SDK_CRT0)
 
+# Host test of the SDK's portable C (tests/libc_test.c), under ASan and
+# UBSan: the SDK sources compiled for Linux with their public names
+# prefixed by sdk_ so they sit beside the host libc they are compared with.
+SDK_HOST_CC ?= clang
+SDK_TEST_BUILD := $(SDK_BUILD)/host-test
+SDK_TEST_SOURCES := stdio.c stdlib.c string.c malloc.c
+SDK_TEST_NAMES := snprintf vsnprintf puts strtol strtoul strtoll strtoull atoi atol abort exit \
+	memcpy memmove memset memcmp memchr strlen strnlen strcmp strncmp strchr strrchr strstr strcpy strncpy \
+	malloc calloc realloc aligned_alloc free
+SDK_TEST_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -Wall -Wextra -Werror -Wno-unused-parameter
+SDK_TEST_OBJECTS := $(patsubst %,$(SDK_TEST_BUILD)/%.o,$(SDK_TEST_SOURCES))
+
+$(SDK_TEST_BUILD)/%.c.o: $(SDK_DIR)/src/%.c
+	@mkdir -p $(dir $@)
+	@$(SDK_HOST_CC) $(SDK_TEST_FLAGS) -ffreestanding -fno-builtin -nostdlibinc -isystem $(SDK_DIR)/include \
+		$(foreach name,$(SDK_TEST_NAMES),-D$(name)=sdk_$(name)) -c $< -o $@
+
+$(SDK_TEST_BUILD)/libc_test: $(SDK_DIR)/tests/libc_test.c $(SDK_TEST_OBJECTS)
+	@$(SDK_HOST_CC) $(SDK_TEST_FLAGS) -Wno-format -o $@ $^  # the test feeds odd formats on purpose
+
+.PHONY: sdk-test
+sdk-test: $(SDK_TEST_BUILD)/libc_test
+	@$<
+
 # One module: $(1) its name, $(2) its folder.
 define aisos_module
 MODULE_SOURCES_$(1) := $(wildcard $(2)/*.c $(2)/*.cpp $(2)/*.S)
@@ -105,7 +129,7 @@ $(MODULES_BUILD)/$(1).rpk: $(MODULES_BUILD)/$(1).elf $(2)/manifest.json
 	@test -x "$(RPK_PACKER)" || { echo "error: module $(1): the .rpk packer $(RPK_PACKER) does not exist;" \
 		"build it first (cmake --build build/host --target aisos-rpk) or set RPK_PACKER=path" >&2; exit 1; }
 	@echo "  RPK     $$@"
-	@$(RPK_PACKER) pack --manifest $(2)/manifest.json --elf $$< -o $$@.tmp
+	@$(RPK_PACKER) pack --manifest $(2)/manifest.json --elf $$< -o $$@.tmp >/dev/null
 	@mv $$@.tmp $$@
 
 -include $$(MODULE_OBJECTS_$(1):.o=.d)
