@@ -22,3 +22,4 @@ all: images
 include boot/boot.mk
 include kernel/kernel.mk
 include tools/image.mk
+include rpk/sdk/sdk.mk
