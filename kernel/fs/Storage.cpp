@@ -19,13 +19,48 @@ public:
     int64_t now() override { return static_cast<int64_t>(rtc::unix_seconds()); }
 };
 
+// Cache pages are physical frames, so map_file can hand their addresses to
+// a process's page tables.
+class FramePageProvider final : public block::PageProvider {
+public:
+    ErrorOr<block::CachePageMemory> allocate_page() override
+    {
+        uint64_t physical = TRY(physical_memory::allocate(1));
+        return block::CachePageMemory { static_cast<uint8_t*>(physical_memory::to_virtual(physical)), physical };
+    }
+    void free_page(block::CachePageMemory page) override { physical_memory::free(page.physical, 1); }
+};
+
 WallClock s_clock;
+FramePageProvider s_frames;
+block::BlockCache* s_cache = nullptr;
 fs::FileSystem* s_file_system = nullptr;
 // The storage lock. Interrupts stay enabled while it is held: nothing in an
 // interrupt handler touches storage, and NVMe completions are polled.
 Spinlock s_lock;
 
 constexpr size_t chunk_bytes = 1024 * 1024; // the most one lock hold reads
+constexpr size_t pin_chunk_pages = chunk_bytes / page_size;
+constexpr uint64_t cache_budget = 64ull << 20;
+
+// The cache over the disk, sized to the machine: 64 MiB, at most an eighth
+// of free memory; pinned (mapped) pages may take up to half of free memory.
+block::BlockDevice& cached(block::BlockDevice& disk)
+{
+    block::BlockCacheOptions options;
+    uint64_t free = physical_memory::free_bytes();
+    options.budget_bytes = free / 8 < cache_budget ? free / 8 : cache_budget;
+    options.pinned_limit_pages = free / 2 / page_size;
+    auto cache = block::BlockCache::try_create(disk, s_frames, KernelAllocator::the(), options);
+    if (cache.is_error()) {
+        log::warn("fs: no block cache ({}); using the disk directly", cache.error().reason());
+        return disk;
+    }
+    s_cache = cache.value();
+    log::info("fs: block cache {} MiB, read-ahead {} KiB, bypass from {} KiB", options.budget_bytes >> 20,
+        options.read_ahead_blocks * 4, options.bypass_blocks * 4);
+    return *s_cache;
+}
 
 } // namespace
 
@@ -37,8 +72,8 @@ ErrorOr<void> initialize()
     auto namespaces = nvme::namespaces();
     if (namespaces.empty())
         return Error::not_found("no NVMe namespace for /fs");
-    block::BlockDevice& disk = *namespaces[0].device;
     Locked locked;
+    block::BlockDevice& disk = cached(*namespaces[0].device);
     auto mounted = fs::FileSystem::mount(disk, KernelAllocator::the(), &s_clock);
     if (mounted.is_error() && mounted.error().code() == ErrorCode::NotFound) {
         // Only a disk without any aiSOS superblock is formatted; a damaged
@@ -57,6 +92,37 @@ ErrorOr<void> initialize()
 }
 
 fs::FileSystem* file_system() { return s_file_system; }
+block::BlockCache* cache() { return s_cache; }
+
+void write_metrics(FormatSink& out)
+{
+    auto metric = [&](const char* type, const char* name, const char* help, uint64_t value) {
+        format(out, "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+    };
+    Locked locked;
+    if (s_file_system) {
+        auto space = s_file_system->space();
+        metric("gauge", "aisos_fs_total_bytes", "Data area of /fs.", space.total_bytes);
+        metric("gauge", "aisos_fs_free_bytes", "Bytes a new file in /fs can still take.", space.free_bytes);
+    }
+    if (!s_cache)
+        return;
+    auto c = s_cache->statistics();
+    metric("counter", "aisos_cache_hits_total", "Blocks served from the block cache.", c.hits);
+    metric("counter", "aisos_cache_misses_total", "Blocks the block cache read from the disk on request.", c.misses);
+    metric("counter", "aisos_cache_read_ahead_total", "Blocks read ahead of sequential readers.", c.read_ahead);
+    metric("counter", "aisos_cache_evictions_total", "Cache pages evicted to stay within the budget.", c.evictions);
+    metric("counter", "aisos_cache_write_backs_total", "Dirty blocks written back to the disk.", c.write_backs);
+    metric("counter", "aisos_cache_bypass_read_blocks_total", "Blocks of large reads that bypassed the cache.", c.bypass_reads);
+    metric("counter", "aisos_cache_bypass_write_blocks_total", "Blocks of large writes that bypassed the cache.", c.bypass_writes);
+    metric("counter", "aisos_cache_flushes_total", "Disk flushes.", c.flushes);
+    metric("counter", "aisos_disk_read_bytes_total", "Bytes read from the disk.", c.bytes_read);
+    metric("counter", "aisos_disk_written_bytes_total", "Bytes written to the disk.", c.bytes_written);
+    metric("gauge", "aisos_cache_resident_bytes", "Unpinned cache pages held.", c.resident_pages * page_size);
+    metric("gauge", "aisos_cache_dirty_bytes", "Cache pages not yet written to the disk.", c.dirty_pages * page_size);
+    metric("gauge", "aisos_cache_pinned_bytes", "Cache pages pinned by file mappings.", c.pinned_pages * page_size);
+    metric("gauge", "aisos_cache_budget_bytes", "Memory budget of the block cache.", c.budget_pages * page_size);
+}
 
 ErrorOr<FileContents> read_small_file(std::string_view path, size_t limit)
 {
@@ -156,7 +222,7 @@ ErrorOr<void> list_impl(std::string_view path, ListFunction function, void* cont
 
 namespace {
 
-void release_mapping(FileMapping* mapping, uint64_t* pages, void** pins, size_t count);
+void release_mapping(FileMapping* mapping, uint64_t* pages, block::CachePage** pins, size_t count);
 
 } // namespace
 
@@ -190,7 +256,47 @@ ErrorOr<FileMapping*> map_file(std::string_view path)
     auto* mapping = new (memory) FileMapping();
     mapping->m_size = size;
     mapping->m_pages = pages;
-    // Copies into frames the mapping owns.
+    if (s_cache) {
+        auto* pins = static_cast<block::CachePage**>(try_allocate((page_count ? page_count : 1) * sizeof(block::CachePage*)));
+        if (!pins) {
+            release_mapping(mapping, pages, nullptr, 0);
+            close();
+            return Error::no_memory();
+        }
+        mapping->m_pins = pins;
+        // Pins the cache page of every block, a chunk per lock hold. The
+        // file system's blocks are the cache's 4096-byte blocks, and a file
+        // ends zero-padded to its last block, so the pages map as they are.
+        size_t pinned = 0;
+        ErrorOr<void> result {};
+        for (auto& extent : file->extents()) {
+            for (uint64_t i = 0; i < extent.device_block_count && pinned < page_count && !result.is_error();) {
+                Locked locked;
+                for (size_t n = 0; n < pin_chunk_pages && i < extent.device_block_count && pinned < page_count; ++n, ++i) {
+                    auto page = s_cache->pin(extent.device_block + i);
+                    if (page.is_error()) {
+                        result = page.error();
+                        break;
+                    }
+                    pages[pinned] = page.value().physical;
+                    pins[pinned] = page.value().handle;
+                    ++pinned;
+                }
+            }
+        }
+        // The pins keep the contents even if the blocks are freed and
+        // reused, so the file need not stay open.
+        close();
+        if (!result.is_error() && pinned != page_count)
+            result = Error::corrupt("file extents shorter than its size");
+        if (result.is_error()) {
+            release_mapping(mapping, pages, pins, pinned);
+            return result.error();
+        }
+        mapping->m_page_count = page_count;
+        return mapping;
+    }
+    // Without the cache: copies into frames the mapping owns.
     size_t filled = 0;
     ErrorOr<void> result {};
     for (; filled < page_count; ++filled) {
@@ -228,11 +334,19 @@ void unmap_file(FileMapping* mapping)
 
 namespace {
 
-void release_mapping(FileMapping* mapping, uint64_t* pages, void** pins, size_t count)
+void release_mapping(FileMapping* mapping, uint64_t* pages, block::CachePage** pins, size_t count)
 {
-    (void)pins;
-    for (size_t i = 0; i < count; ++i)
-        physical_memory::free(pages[i], 1);
+    if (pins) {
+        for (size_t i = 0; i < count;) {
+            Locked locked;
+            for (size_t n = 0; n < pin_chunk_pages && i < count; ++n, ++i)
+                s_cache->unpin(pins[i]);
+        }
+        heap::free(pins);
+    } else {
+        for (size_t i = 0; i < count; ++i)
+            physical_memory::free(pages[i], 1);
+    }
     heap::free(pages);
     mapping->~FileMapping();
     heap::free(mapping);

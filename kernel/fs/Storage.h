@@ -40,6 +40,8 @@
 // Corrupt / IoError (disk trouble).
 
 #include "lib/base/ErrorOr.h"
+#include "lib/base/Format.h"
+#include "lib/block/BlockCache.h"
 #include "lib/fs/FileSystem.h"
 
 #include <span>
@@ -49,8 +51,15 @@
 
 namespace aisos::storage {
 
+// Mounts /fs over the block cache (nvme_cache) over the first NVMe
+// namespace: 64 MiB of cache pages (less on a small machine), frames from
+// physical_memory. A disk whose blocks exceed 4096 bytes is used without it.
 ErrorOr<void> initialize();
 fs::FileSystem* file_system(); // nullptr when there is no usable disk
+block::BlockCache* cache();    // nullptr when running without the cache
+
+// Prometheus lines for /metrics: cache counters and file-system space.
+void write_metrics(FormatSink&);
 
 // Holds the storage lock for its lifetime (see above).
 class Locked {
@@ -104,7 +113,7 @@ private:
     uint64_t m_size { 0 };
     size_t m_page_count { 0 };
     uint64_t* m_pages { nullptr };
-    void** m_pins { nullptr }; // per page, the cache's pin handle; nullptr: frames the mapping owns (copies)
+    block::CachePage** m_pins { nullptr }; // per page, the cache's pin; nullptr: frames the mapping owns (copies)
 };
 
 ErrorOr<FileMapping*> map_file(std::string_view path);

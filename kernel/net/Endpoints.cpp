@@ -8,6 +8,7 @@
 #include "kernel/drivers/gpu/NvidiaGpu.h"
 #include "kernel/drivers/nvme/Nvme.h"
 #include "kernel/fs/FsEndpoints.h"
+#include "kernel/fs/Storage.h"
 #include "kernel/mm/PhysicalMemory.h"
 #include "kernel/net/NetworkCore.h"
 #include "kernel/net/StaticFiles.h"
@@ -76,6 +77,7 @@ void metrics(const HttpRequest&, std::span<const uint8_t>, HttpResponse& respons
     http::write_http_metrics(out, h);
     metric(out, "gauge", "aisos_memory_free_bytes", "Free physical memory.", physical_memory::free_bytes());
     metric(out, "gauge", "aisos_uptime_seconds", "Seconds since boot.", time::uptime_ns() / 1000000000ull);
+    storage::write_metrics(out);
     response.send_buffer(200, "text/plain; version=0.0.4; charset=utf-8");
 }
 

@@ -107,20 +107,46 @@ void AddressSpace::destroy(AddressSpace* space)
 
 ErrorOr<uint64_t> AddressSpace::find_gap_locked(uint64_t size)
 {
-    uint64_t candidate = placement_base;
-    for (size_t i = 0; i < m_region_count; ++i) {
-        const Region& region = m_regions[i];
-        if (region.start + region.size + page_size <= candidate)
-            continue;
-        if (region.start >= candidate && region.start - candidate >= size + page_size)
-            break;
-        uint64_t after = region.start + region.size + page_size;
-        if (after > candidate)
-            candidate = after;
-    }
-    if (candidate > placement_end || placement_end - candidate < size)
+    auto first_fit_from = [&](uint64_t candidate) -> uint64_t {
+        for (size_t i = 0; i < m_region_count; ++i) {
+            const Region& region = m_regions[i];
+            if (region.start + region.size + page_size <= candidate)
+                continue;
+            if (region.start >= candidate && region.start - candidate >= size + page_size)
+                break;
+            uint64_t after = region.start + region.size + page_size;
+            if (after > candidate)
+                candidate = after;
+        }
+        return candidate;
+    };
+    auto fits = [&](uint64_t candidate) { return candidate <= placement_end && placement_end - candidate >= size; };
+    uint64_t candidate = first_fit_from(m_next_placement);
+    if (!fits(candidate))
+        candidate = first_fit_from(placement_base);
+    if (!fits(candidate))
         return Error { ErrorCode::OutOfMemory, "no room in the address space" };
+    m_next_placement = candidate + size + page_size;
     return candidate;
+}
+
+bool AddressSpace::contains(uint64_t address, uint64_t size, Access access)
+{
+    if (size == 0 || !is_user_range(address, size))
+        return false;
+    SpinlockGuard guard(m_lock);
+    uint64_t at = address, end = address + size;
+    for (size_t i = 0; i < m_region_count && at < end; ++i) {
+        const Region& region = m_regions[i];
+        if (region.start + region.size <= at)
+            continue;
+        if (region.start > at)
+            return false;
+        if ((access == Access::Write && !region.writable) || (access == Access::Execute && !region.executable))
+            return false;
+        at = region.start + region.size;
+    }
+    return at >= end;
 }
 
 ErrorOr<void> AddressSpace::insert_region_locked(const Region& region)
@@ -192,7 +218,7 @@ ErrorOr<uint64_t> AddressSpace::map_anonymous(uint64_t size, bool writable, Regi
     uint64_t address = TRY(find_gap_locked(size));
     PageFlags flags = writable ? PageFlags::Writable : PageFlags::None;
     TRY(populate_locked(address, size, flags));
-    if (auto inserted = insert_region_locked({ address, size, kind, writable, true, nullptr, nullptr }); inserted.is_error()) {
+    if (auto inserted = insert_region_locked({ address, size, kind, writable, false, true, nullptr, nullptr }); inserted.is_error()) {
         free_frames_locked(address, size);
         return inserted.error();
     }
@@ -215,7 +241,8 @@ ErrorOr<void> AddressSpace::map_anonymous_at(uint64_t address, uint64_t size, Pa
     }
     TRY(populate_locked(address, size, flags));
     bool writable = mm::has_flag(flags, PageFlags::Writable);
-    if (auto inserted = insert_region_locked({ address, size, kind, writable, true, nullptr, nullptr }); inserted.is_error()) {
+    bool executable = mm::has_flag(flags, PageFlags::Executable);
+    if (auto inserted = insert_region_locked({ address, size, kind, writable, executable, true, nullptr, nullptr }); inserted.is_error()) {
         free_frames_locked(address, size);
         return inserted.error();
     }
@@ -239,7 +266,7 @@ ErrorOr<uint64_t> AddressSpace::map_frames_read_only(std::span<const uint64_t> f
             return mapped.error();
         }
     }
-    if (auto inserted = insert_region_locked({ address, size, RegionKind::File, false, false, release, owner }); inserted.is_error()) {
+    if (auto inserted = insert_region_locked({ address, size, RegionKind::File, false, false, false, release, owner }); inserted.is_error()) {
         (void)tables.unmap(address, size);
         return inserted.error();
     }

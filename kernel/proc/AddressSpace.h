@@ -32,6 +32,7 @@ struct Region {
     uint64_t size;
     RegionKind kind;
     bool writable;
+    bool executable;
     bool charged; // counts against the memory limit (everything but file maps)
     // File maps: the pages belong to the page cache; release() gives them back.
     void (*release)(void* owner);
@@ -67,6 +68,12 @@ public:
 
     size_t region_count() const { return m_region_count; }
 
+    // Whether [address, address + size) lies inside mapped regions with at
+    // least the given rights (checked before handing an address to a new
+    // thread, where a fault would otherwise only show up later).
+    enum class Access : uint8_t { Read, Write, Execute };
+    bool contains(uint64_t address, uint64_t size, Access);
+
     AddressSpace() = default; // for heap::create; use create()
 
 private:
@@ -79,6 +86,10 @@ private:
     uint64_t m_root { 0 };
     uint64_t m_memory_used { 0 };
     uint64_t m_memory_limit { 0 };
+    // Placement moves forward and wraps, so an address just unmapped is not
+    // handed out again at once (a use after unmap faults instead of
+    // silently hitting new memory).
+    uint64_t m_next_placement { placement_base };
     Region* m_regions { nullptr };
     size_t m_region_count { 0 };
 };

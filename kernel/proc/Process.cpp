@@ -117,10 +117,12 @@ void Process::start()
 
 ErrorOr<Thread*> Process::create_thread(uint64_t entry, uint64_t stack_top, uint64_t argument)
 {
-    if (!is_user_range(entry, 1) || entry < image_base)
-        return Error::invalid("thread entry outside the module");
-    if (stack_top % 16 != 0 || !is_user_range(stack_top - 16, 16))
-        return Error::invalid("thread stack top misaligned or outside the module");
+    // Checked now, because a bad entry or stack would only fault in user
+    // mode later, killing the whole module for one bad argument.
+    if (!m_space->contains(entry, 1, AddressSpace::Access::Execute))
+        return Error::invalid("thread entry is not in the module's code");
+    if (stack_top % 16 != 0 || stack_top < 64 || !m_space->contains(stack_top - 64, 64, AddressSpace::Access::Write))
+        return Error::invalid("thread stack top misaligned or not in writable memory");
     {
         SpinlockGuard guard(m_lock);
         if (is_killed())

@@ -17,7 +17,7 @@ int64_t sys_file_list(const Arguments& arguments)
         return checked;
     uint64_t destination = arguments.a2;
     uint64_t capacity = arguments.a3 < (1u << 20) ? arguments.a3 : (1u << 20);
-    if (!proc::is_user_range(destination, arguments.a3))
+    if (!is_module_buffer(destination, arguments.a3, BufferAccess::Write))
         return error_result(AISOS_EFAULT);
     auto allocated = heap::allocate(capacity > 0 ? capacity : 1);
     if (allocated.is_error())

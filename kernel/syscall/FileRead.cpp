@@ -14,7 +14,7 @@ int64_t sys_file_read(const Arguments& arguments)
     if (int64_t checked = copy_path(arguments.a0, arguments.a1, buffer, path, PathAccess::Read); checked < 0)
         return checked;
     uint64_t offset = arguments.a2, destination = arguments.a3, length = arguments.a4;
-    if (!proc::is_user_range(destination, length))
+    if (!is_module_buffer(destination, length, BufferAccess::Write))
         return error_result(AISOS_EFAULT);
     // Through a kernel bounce buffer, a chunk at a time: the storage lock is
     // never held while user memory is touched.

@@ -20,7 +20,7 @@ int64_t sys_file_write(const Arguments& arguments)
     uint64_t source = arguments.a2, length = arguments.a3;
     if (length > max_length)
         return error_result(AISOS_E2BIG);
-    if (!proc::is_user_range(source, length))
+    if (!is_module_buffer(source, length, BufferAccess::Read))
         return error_result(AISOS_EFAULT);
     uint8_t* data = nullptr;
     if (length > 0) {

@@ -8,7 +8,7 @@ namespace aisos::syscall {
 int64_t sys_request_receive(const Arguments& arguments)
 {
     uint64_t info_address = arguments.a0, body_address = arguments.a1, body_capacity = arguments.a2;
-    if (!proc::is_user_range(info_address, sizeof(aisos_request)) || !proc::is_user_range(body_address, body_capacity))
+    if (!is_module_buffer(info_address, sizeof(aisos_request), BufferAccess::Write) || !is_module_buffer(body_address, body_capacity, BufferAccess::Write))
         return error_result(AISOS_EFAULT);
     // Prove both buffers writable before a request is taken off the queue,
     // so a bad pointer never loses a request.

@@ -9,7 +9,7 @@ namespace aisos::syscall {
 int64_t sys_response_write(const Arguments& arguments)
 {
     uint64_t source = arguments.a1, length = arguments.a2;
-    if (!proc::is_user_range(source, length))
+    if (!is_module_buffer(source, length, BufferAccess::Read))
         return error_result(AISOS_EFAULT);
     RequestReference reference(arguments.a0);
     pkg::ModuleRequest* request = reference.get();

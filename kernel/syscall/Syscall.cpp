@@ -102,6 +102,16 @@ int64_t copy_path(uint64_t user_path, uint64_t length, char (&buffer)[max_path_l
     return allowed ? 0 : error_result(AISOS_EACCES);
 }
 
+bool is_module_buffer(uint64_t address, uint64_t length, BufferAccess access)
+{
+    if (!proc::is_user_range(address, length))
+        return false;
+    if (length == 0)
+        return true;
+    auto rights = access == BufferAccess::Write ? proc::AddressSpace::Access::Write : proc::AddressSpace::Access::Read;
+    return current_process().address_space().contains(address, length, rights);
+}
+
 uint64_t deadline_after(int64_t timeout_ns)
 {
     if (timeout_ns < 0)

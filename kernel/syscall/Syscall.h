@@ -62,6 +62,12 @@ int64_t copy_path(uint64_t user_path, uint64_t length, char (&buffer)[max_path_l
 // The same path as lib/fs names it (no leading '/').
 inline std::string_view fs_path(std::string_view path) { return path.size() > 0 && path[0] == '/' ? path.substr(1) : path; }
 
+// A whole buffer the module passed: in its mapped memory (and writable
+// when the kernel will write it). Checked up front so a call never half
+// succeeds on a buffer that runs off the end of a mapping.
+enum class BufferAccess : uint8_t { Read, Write };
+bool is_module_buffer(uint64_t address, uint64_t length, BufferAccess);
+
 // Deadline for a timeout argument: -1 (or any negative) = none.
 uint64_t deadline_after(int64_t timeout_ns);
 
