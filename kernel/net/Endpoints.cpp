@@ -1,4 +1,5 @@
 #include "kernel/net/Endpoints.h"
+#include "kernel/pkg/PackageManager.h"
 
 #include "kernel/Version.h"
 #include "kernel/console/Log.h"
@@ -34,6 +35,10 @@ void chat_page(const HttpRequest&, std::span<const uint8_t>, HttpResponse& respo
 
 void health(const HttpRequest&, std::span<const uint8_t>, HttpResponse& response)
 {
+    if (pkg::any_module_loading()) {
+        response.send(503, "application/json", R"({"status":"loading"})");
+        return;
+    }
     response.send(200, "application/json", R"({"status":"ok"})");
 }
 

@@ -407,4 +407,35 @@ void write_list(json::JsonWriter& json)
     json.end_array();
 }
 
+bool any_module_loading()
+{
+    for (const Package& package : s_packages) {
+        if (package.used && package.process && package.process->service_status.load(std::memory_order_acquire) == AISOS_SERVICE_LOADING)
+            return true;
+    }
+    return false;
+}
+
+void write_metrics(FormatSink& out)
+{
+    format(out, "# HELP aisos_module_restarts_total Restarts of a module after it crashed.\n# TYPE aisos_module_restarts_total counter\n");
+    for (const Package& package : s_packages) {
+        if (package.used)
+            format(out, "aisos_module_restarts_total{{module=\"{}\"}} {}\n", package.name(), package.restarts);
+    }
+    format(out, "# HELP aisos_module_running Whether a module's process runs (1) or not (0).\n# TYPE aisos_module_running gauge\n");
+    for (const Package& package : s_packages) {
+        if (package.used)
+            format(out, "aisos_module_running{{module=\"{}\"}} {}\n", package.name(), package.process ? 1 : 0);
+    }
+    for (const Package& package : s_packages) {
+        if (!package.used || !package.process)
+            continue;
+        proc::Process& process = *package.process;
+        SpinlockGuard guard(process.metrics_lock);
+        if (process.metrics_text)
+            out.write(process.metrics_text, process.metrics_length);
+    }
+}
+
 } // namespace aisos::pkg

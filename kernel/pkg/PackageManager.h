@@ -8,6 +8,7 @@
 // callback, which only flags the package for poll() to handle.
 
 #include "lib/base/ErrorOr.h"
+#include "lib/base/Format.h"
 #include "lib/net/http/Router.h"
 #include "lib/rpk/Diagnostic.h"
 
@@ -41,5 +42,9 @@ struct InstallResult {
 ErrorOr<InstallResult> install(std::span<const uint8_t> package, rpk::Diagnostic& diagnostic);
 ErrorOr<void> remove(std::string_view name);
 void write_list(json::JsonWriter&);
+// GET /health: a module said it is loading (AISOS_SYS_SERVICE_STATUS).
+bool any_module_loading();
+// GET /metrics: per-module state and the lines modules published.
+void write_metrics(FormatSink&);
 
 } // namespace aisos::pkg

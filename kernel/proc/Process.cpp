@@ -268,6 +268,13 @@ void Process::tear_down()
     }
     AddressSpace::destroy(m_space);
     m_space = nullptr;
+    {
+        SpinlockGuard guard(metrics_lock);
+        if (metrics_text)
+            heap::free(metrics_text);
+        metrics_text = nullptr;
+        metrics_length = 0;
+    }
     log::info("proc: {} (pid {}) {} with code {}", name(), m_id, exit_kind_name(m_exit_kind), m_exit_code);
     m_dead.store(true, std::memory_order_release);
     if (m_exit_callback)

@@ -79,6 +79,12 @@ public:
     // What serves this process's requests (kernel/pkg); opaque here.
     void* service { nullptr };
 
+    // Reported by the module (service_status, metrics_publish syscalls).
+    std::atomic<uint32_t> service_status { 0 };
+    Spinlock metrics_lock;
+    char* metrics_text { nullptr }; // heap, under metrics_lock
+    size_t metrics_length { 0 };
+
     void ref() { m_references.fetch_add(1, std::memory_order_relaxed); }
     void unref();
 

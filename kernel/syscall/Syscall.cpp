@@ -47,8 +47,10 @@ constexpr Handler s_handlers[AISOS_SYS_COUNT] = {
     sys_random,
     sys_gpu_info,
     sys_request_canceled,
+    sys_service_status,
+    sys_metrics_publish,
 };
-static_assert(AISOS_SYS_COUNT == 26, "a call was added to abi.h: add its handler here");
+static_assert(AISOS_SYS_COUNT == 28, "a call was added to abi.h: add its handler here");
 
 } // namespace
 

@@ -98,5 +98,7 @@ int64_t sys_system_info(const Arguments&);
 int64_t sys_random(const Arguments&);
 int64_t sys_gpu_info(const Arguments&);
 int64_t sys_request_canceled(const Arguments&);
+int64_t sys_service_status(const Arguments&);
+int64_t sys_metrics_publish(const Arguments&);
 
 } // namespace aisos::syscall

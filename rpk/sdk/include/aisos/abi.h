@@ -55,7 +55,9 @@ enum aisos_syscall {
     AISOS_SYS_RANDOM = 23,          /* (void* buffer, size_t length <= 256) -> 0; from the kernel's CSPRNG */
     AISOS_SYS_GPU_INFO = 24,        /* (uint32_t index, struct aisos_gpu_info* out) -> 0, -ENOENT past the last GPU */
     AISOS_SYS_REQUEST_CANCELED = 25,/* (uint64_t request) -> 1 when the client went away (or sent stop), else 0 */
-    AISOS_SYS_COUNT = 26
+    AISOS_SYS_SERVICE_STATUS = 26,  /* (uint32_t enum aisos_service_status) -> 0; what GET /health reports for this module */
+    AISOS_SYS_METRICS_PUBLISH = 27, /* (const char* text, size_t length <= 16 KiB) -> 0; Prometheus text appended to GET /metrics */
+    AISOS_SYS_COUNT = 28
 };
 
 /* ---- errors (returned negated) ----------------------------------------- */
@@ -100,9 +102,13 @@ struct aisos_file_stat {
  * (up to 1 MiB) and queues it; request_receive hands out one at a time.   */
 enum aisos_request_kind {
     AISOS_REQUEST_HTTP = 1,
-    AISOS_REQUEST_WEBSOCKET_OPEN = 2,    /* a client connected to a WebSocket route (no body) */
-    AISOS_REQUEST_WEBSOCKET_MESSAGE = 3, /* one text message; answer with response_write (one message each), end closes */
-    AISOS_REQUEST_WEBSOCKET_CLOSE = 4    /* the client went away; the id stays valid until response_end */
+    /* WebSocket routes ("websocket": true in the manifest). A connection is
+     * one id, given by its OPEN request; every response_write(id, ...) sends
+     * one text message; response_end(id) closes the connection (or, after
+     * CLOSE, releases it); request_canceled(id) is 1 once the client left. */
+    AISOS_REQUEST_WEBSOCKET_OPEN = 2,    /* a client connected; body empty; target/user/role as for HTTP */
+    AISOS_REQUEST_WEBSOCKET_MESSAGE = 3, /* one text message from connection `id`; body = the message; nothing to end */
+    AISOS_REQUEST_WEBSOCKET_CLOSE = 4    /* the client went away: response_end(id) releases the connection */
 };
 
 enum aisos_method {
@@ -136,6 +142,11 @@ struct aisos_request {
 
 /* response_start: status 100..599. Content-Length is never known in
  * advance: the body is sent chunked (HTTP) as response_write delivers it. */
+
+/* ---- service status (GET /health) ------------------------------------------
+ * GET /health answers 503 {"status":"loading"} while any module reports
+ * LOADING, else 200 {"status":"ok"}. A module starts as READY.            */
+enum aisos_service_status { AISOS_SERVICE_READY = 0, AISOS_SERVICE_LOADING = 1 };
 
 /* ---- system ---------------------------------------------------------------- */
 struct aisos_system_info {
