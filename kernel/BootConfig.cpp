@@ -30,13 +30,18 @@ log::Level to_log_level(config::LogLevel level)
     return log::Level::Info;
 }
 
+config::Config s_settings;
+
 } // namespace
+
+const config::Config& boot_settings() { return s_settings; }
 
 BootConfig load_boot_config(std::span<const uint8_t> file)
 {
     BootConfig boot_config;
     if (file.empty()) {
         log::info("config: no aisos.cfg, using defaults");
+        s_settings = boot_config.settings;
         return boot_config;
     }
     LogReporter reporter;
@@ -44,6 +49,7 @@ BootConfig load_boot_config(std::span<const uint8_t> file)
     // when the network core is chosen.
     config::Config parsed = config::parse_config(file, smp::max_cpus, reporter);
     boot_config.settings = parsed;
+    s_settings = parsed;
     boot_config.log_level = to_log_level(parsed.log_level);
     boot_config.debug_fault = parsed.debug_fault == config::DebugFault::PageFault ? DebugFault::PageFault : DebugFault::None;
     log::info("config: hostname {}, ip {}, log level {}", parsed.hostname.view(),

@@ -20,4 +20,7 @@ struct BootConfig {
 
 BootConfig load_boot_config(std::span<const uint8_t> file);
 
+// The configuration the kernel booted with (after load_boot_config).
+const config::Config& boot_settings();
+
 } // namespace aisos

@@ -49,8 +49,9 @@ constexpr Handler s_handlers[AISOS_SYS_COUNT] = {
     sys_request_canceled,
     sys_service_status,
     sys_metrics_publish,
+    sys_config_get,
 };
-static_assert(AISOS_SYS_COUNT == 28, "a call was added to abi.h: add its handler here");
+static_assert(AISOS_SYS_COUNT == 29, "a call was added to abi.h: add its handler here");
 
 } // namespace
 

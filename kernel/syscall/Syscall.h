@@ -100,5 +100,6 @@ int64_t sys_gpu_info(const Arguments&);
 int64_t sys_request_canceled(const Arguments&);
 int64_t sys_service_status(const Arguments&);
 int64_t sys_metrics_publish(const Arguments&);
+int64_t sys_config_get(const Arguments&);
 
 } // namespace aisos::syscall

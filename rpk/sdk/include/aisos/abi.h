@@ -57,7 +57,8 @@ enum aisos_syscall {
     AISOS_SYS_REQUEST_CANCELED = 25,/* (uint64_t request) -> 1 when the client went away (or sent stop), else 0 */
     AISOS_SYS_SERVICE_STATUS = 26,  /* (uint32_t enum aisos_service_status) -> 0; what GET /health reports for this module */
     AISOS_SYS_METRICS_PUBLISH = 27, /* (const char* text, size_t length <= 16 KiB) -> 0; Prometheus text appended to GET /metrics */
-    AISOS_SYS_COUNT = 28
+    AISOS_SYS_CONFIG_GET = 28,      /* (const char* key, size_t key_length, char* buffer, size_t length) -> value length; -ENOENT when unset */
+    AISOS_SYS_COUNT = 29
 };
 
 /* ---- errors (returned negated) ----------------------------------------- */
@@ -147,6 +148,11 @@ struct aisos_request {
  * GET /health answers 503 {"status":"loading"} while any module reports
  * LOADING, else 200 {"status":"ok"}. A module starts as READY.            */
 enum aisos_service_status { AISOS_SERVICE_READY = 0, AISOS_SERVICE_LOADING = 1 };
+
+/* ---- config_get -------------------------------------------------------------
+ * The aisos.cfg keys a module may read: "default_model" (a name under
+ * /fs/models), "hostname", "anonymous_inference" ("true"/"false"). Secrets
+ * (admin_password...) are never readable; other keys give -AISOS_EACCES.  */
 
 /* ---- system ---------------------------------------------------------------- */
 struct aisos_system_info {
