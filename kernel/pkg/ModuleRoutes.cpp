@@ -3,6 +3,7 @@
 // to the module's ModuleService and streams the answer back (see
 // ModuleRequest.h for who may go away when).
 
+#include "kernel/BootConfig.h"
 #include "kernel/mm/KernelAllocator.h"
 #include "kernel/pkg/Package.h"
 #include "kernel/pkg/PackageManager.h"
@@ -214,6 +215,9 @@ public:
             route.pattern = match->path.view();
             route.handler = &package.factory;
             route.options.role = role_of(match->access);
+            // aisos.cfg anonymous_inference=true opens user routes to everyone.
+            if (route.options.role == Role::User && boot_settings().anonymous_inference)
+                route.options.role = Role::Public;
             route.options.body_limit = AISOS_REQUEST_BODY_MAX;
             return http::RouteMatch::Kind::Found;
         }
