@@ -194,6 +194,122 @@ private:
     ModuleRequest* m_request { nullptr };
 };
 
+// A WebSocket to a module (abi.h: one connection id from its OPEN request,
+// messages in both directions, response_end closes).
+class ModuleWebSocketSession final : public http::WebSocketSession {
+public:
+    ModuleWebSocketSession(Allocator& allocator, Package& package, ModuleRequest& connection, uint8_t* scratch)
+        : m_allocator(allocator)
+        , m_package(package)
+        , m_connection(&connection)
+        , m_scratch(scratch)
+    {
+    }
+    ~ModuleWebSocketSession() override
+    {
+        m_connection->release();
+        m_allocator.free(m_scratch);
+    }
+
+    void on_open(http::WebSocket& socket) override
+    {
+        if (!m_package.used || !m_package.service || m_package.state != PackageState::Running || m_package.service->submit(*m_connection).is_error()) {
+            m_connection->release(); // the service's reference, never taken
+            socket.close(1013, "the module serving this route is not running");
+            return;
+        }
+        m_submitted = true;
+    }
+
+    void on_message(http::WebSocket& socket, http::WebSocketMessageType type, std::span<const uint8_t> payload) override
+    {
+        if (!m_submitted)
+            return;
+        if (type != http::WebSocketMessageType::Text) {
+            socket.close(1003, "text messages only");
+            return;
+        }
+        auto created = ModuleRequest::create(payload);
+        if (created.is_error()) {
+            socket.close(1011, "out of memory");
+            return;
+        }
+        ModuleRequest* message = created.value();
+        message->info = m_connection->info;
+        message->info.kind = AISOS_REQUEST_WEBSOCKET_MESSAGE;
+        message->info.body_length = payload.size();
+        message->release(); // only the service's reference: the session does not keep messages
+        if (!m_package.service || m_package.service->submit(*message).is_error()) {
+            message->release();
+            socket.close(1013, "the module is busy or gone");
+        }
+    }
+
+    void on_poll(http::WebSocket& socket) override
+    {
+        if (!m_submitted || !socket.is_open())
+            return;
+        bool drained = false, close = false, gone = false;
+        {
+            SpinlockGuard guard(m_connection->lock);
+            while (m_connection->ring_used() >= 4) {
+                uint32_t length = 0;
+                for (size_t i = 0; i < 4; ++i)
+                    length |= uint32_t(m_connection->ring[(m_connection->ring_read + i) % ModuleRequest::ring_capacity]) << (8 * i);
+                if (!socket.can_send(length))
+                    break;
+                for (size_t i = 0; i < length; ++i)
+                    m_scratch[i] = m_connection->ring[(m_connection->ring_read + 4 + i) % ModuleRequest::ring_capacity];
+                m_connection->ring_read += 4 + length;
+                drained = true;
+                if (socket.send_text({ reinterpret_cast<const char*>(m_scratch), length }).is_error()) {
+                    close = true;
+                    break;
+                }
+            }
+            gone = m_connection->module_gone;
+            close = close || (m_connection->ended && m_connection->ring_used() == 0);
+        }
+        if (drained)
+            m_connection->writers.wake_all();
+        if (gone)
+            socket.close(1011, "the module stopped");
+        else if (close)
+            socket.close(1000);
+    }
+
+    void on_close(uint16_t) override
+    {
+        if (!m_submitted)
+            return;
+        bool module_alive;
+        {
+            SpinlockGuard guard(m_connection->lock);
+            m_connection->client_gone = true;
+            module_alive = !m_connection->module_gone && !m_connection->ended;
+        }
+        m_connection->writers.wake_all();
+        if (module_alive && m_package.service) {
+            // Tell the module, so it can release the connection.
+            if (auto notice = ModuleRequest::create({}); !notice.is_error()) {
+                notice.value()->info = m_connection->info;
+                notice.value()->info.kind = AISOS_REQUEST_WEBSOCKET_CLOSE;
+                notice.value()->info.body_length = 0;
+                notice.value()->release();
+                if (m_package.service->submit(*notice.value()).is_error())
+                    notice.value()->release();
+            }
+        }
+    }
+
+private:
+    Allocator& m_allocator;
+    Package& m_package;
+    ModuleRequest* m_connection; // the session's reference
+    uint8_t* m_scratch; // one message, ModuleRequest::ring_capacity bytes (owned by the allocator)
+    bool m_submitted { false };
+};
+
 class ModuleRouteResolver final : public http::RouteResolver {
 public:
     http::RouteMatch::Kind resolve(const HttpRequest& request, http::Route& route, uint8_t& allowed_methods) override
@@ -201,9 +317,23 @@ public:
         for (Package& package : packages()) {
             if (!package.used || package.removing)
                 continue;
-            const rpk::Route* match = package.manifest->match_route(request.path, false);
+            const rpk::Route* match = package.manifest->match_route(request.path, request.upgrade_websocket);
             if (!match)
                 continue;
+            if (match->websocket) {
+                if (request.method != HttpMethod::Get) {
+                    allowed_methods = uint8_t(1u << unsigned(HttpMethod::Get));
+                    return http::RouteMatch::Kind::MethodNotAllowed;
+                }
+                route = {};
+                route.method = HttpMethod::Get;
+                route.pattern = match->path.view();
+                route.websocket = &package.websocket_factory;
+                route.options.role = role_of(match->access);
+                if (route.options.role == Role::User && boot_settings().anonymous_inference)
+                    route.options.role = Role::Public;
+                return http::RouteMatch::Kind::Found;
+            }
             auto method = static_cast<rpk::HttpMethod>(static_cast<uint8_t>(request.method));
             bool allowed = match->allows(method) || (request.method == HttpMethod::Head && match->allows(rpk::HttpMethod::Get));
             if (!allowed) {
@@ -232,6 +362,32 @@ ModuleRouteResolver s_resolver;
 ErrorOr<http::HttpHandler*> ModuleRouteFactory::create(Allocator& allocator, const HttpRequest&)
 {
     return TRY(allocator.create<ModuleHandler>(allocator, *package));
+}
+
+ErrorOr<http::WebSocketSession*> ModuleWebSocketFactory::create(Allocator& allocator, const HttpRequest& request)
+{
+    // The request's views die with this call: the OPEN request copies them.
+    ModuleRequest* connection = TRY(ModuleRequest::create({}));
+    aisos_request& info = connection->info;
+    info.kind = AISOS_REQUEST_WEBSOCKET_OPEN;
+    info.method = abi_method(request.method);
+    info.role = abi_role(request.identity);
+    info.target_length = copy_text(info.target, request.target);
+    info.user_length = copy_text(info.user, request.identity.user_name());
+    auto scratch = allocator.allocate(ModuleRequest::ring_capacity, 16);
+    if (scratch.is_error()) {
+        connection->release();
+        connection->release();
+        return scratch.error();
+    }
+    auto session = allocator.create<ModuleWebSocketSession>(allocator, *package, *connection, static_cast<uint8_t*>(scratch.value()));
+    if (session.is_error()) {
+        allocator.free(scratch.value());
+        connection->release();
+        connection->release();
+        return session.error();
+    }
+    return session.value();
 }
 
 http::RouteResolver& module_route_resolver() { return s_resolver; }

@@ -34,21 +34,27 @@ ModuleService::Receive ModuleService::receive(ModuleRequest*& out, uint64_t dead
             body_too_big = true;
             return true;
         }
-        SpinlockGuard guard(m_lock);
-        size_t slot = 0;
-        while (slot < max_active && m_active[slot])
-            ++slot;
-        if (slot == max_active) {
-            too_many = true;
-            return true;
-        }
         ModuleRequest* request = m_head;
+        // HTTP requests and WebSocket connections stay active until
+        // response_end; WebSocket messages and close notices are delivered
+        // and done.
+        bool stays_active = request->info.kind == AISOS_REQUEST_HTTP || request->info.kind == AISOS_REQUEST_WEBSOCKET_OPEN;
+        if (stays_active) {
+            SpinlockGuard guard(m_lock);
+            size_t slot = 0;
+            while (slot < max_active && m_active[slot])
+                ++slot;
+            if (slot == max_active) {
+                too_many = true;
+                return true;
+            }
+            m_active[slot] = request;
+        }
         m_head = request->next;
         if (!m_head)
             m_tail = nullptr;
         --m_pending;
         request->next = nullptr;
-        m_active[slot] = request;
         out = request;
         return true;
     }, deadline_ns);

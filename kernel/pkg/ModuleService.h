@@ -20,8 +20,10 @@ public:
     ErrorOr<void> submit(ModuleRequest&);
 
     // Module side. receive() blocks until a request is queued (or the
-    // deadline passes / the process is killed); the request then becomes
-    // active under its id.
+    // deadline passes / the process is killed). HTTP requests and WebSocket
+    // connections then become active under their id; for WebSocket messages
+    // and close notices the caller owns the service's reference and
+    // releases it once delivered.
     enum class Receive : uint8_t { Got, TimedOut, Killed, TooManyActive };
     Receive receive(ModuleRequest*& out, uint64_t deadline_ns, size_t body_capacity, bool& body_too_big);
     ModuleRequest* find_active(uint64_t id); // with a reference for the caller to release()

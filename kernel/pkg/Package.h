@@ -7,6 +7,7 @@
 #include "kernel/pkg/ModuleService.h"
 #include "kernel/proc/Process.h"
 #include "lib/net/http/HttpHandler.h"
+#include "lib/net/http/WebSocket.h"
 #include "lib/rpk/Manifest.h"
 
 #include <atomic>
@@ -23,6 +24,13 @@ struct Package;
 class ModuleRouteFactory final : public http::HttpHandlerFactory {
 public:
     ErrorOr<http::HttpHandler*> create(Allocator&, const http::HttpRequest&) override;
+    Package* package { nullptr };
+};
+
+// Creates the session that carries a WebSocket to this package's module.
+class ModuleWebSocketFactory final : public http::WebSocketFactory {
+public:
+    ErrorOr<http::WebSocketSession*> create(Allocator&, const http::HttpRequest&) override;
     Package* package { nullptr };
 };
 
@@ -49,6 +57,7 @@ struct Package {
     std::span<const uint8_t> pending_elf;
 
     ModuleRouteFactory factory;
+    ModuleWebSocketFactory websocket_factory;
 
     std::string_view name() const { return manifest->name.view(); }
 };

@@ -254,6 +254,7 @@ InstallResult adopt(const Verified& verified, uint64_t now)
     package->restarts = 0;
     package->backoff_ns = 0;
     package->factory.package = package;
+    package->websocket_factory.package = package;
     start_process(*package, now);
     result.state = state_name(package->state);
     return result;

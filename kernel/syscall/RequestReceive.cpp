@@ -39,6 +39,11 @@ int64_t sys_request_receive(const Arguments& arguments)
     auto copied = proc::copy_to_user(body_address, request->body, request->body_length);
     if (!copied.is_error())
         copied = proc::write_user(info_address, request->info);
+    bool delivered_only = request->info.kind == AISOS_REQUEST_WEBSOCKET_MESSAGE || request->info.kind == AISOS_REQUEST_WEBSOCKET_CLOSE;
+    if (delivered_only) {
+        request->release();
+        return result_or_error(copied);
+    }
     if (copied.is_error()) {
         {
             SpinlockGuard guard(request->lock);

@@ -1,10 +1,52 @@
 // AISOS_SYS_RESPONSE_WRITE (request, data, length): appends to the answer's
 // body. Blocks while the 64 KiB buffer toward the client is full; returns
 // -AISOS_ECANCELED once the client went away (the module should stop).
+#include "kernel/mm/Heap.h"
 #include "kernel/proc/UserMemory.h"
 #include "kernel/syscall/Requests.h"
 
 namespace aisos::syscall {
+
+namespace {
+
+// A WebSocket connection: each call is one text message, kept whole in the
+// ring as a 4-byte length and the bytes, so the network core sends it as
+// one frame.
+int64_t write_message(pkg::ModuleRequest& request, uint64_t source, uint64_t length)
+{
+    constexpr size_t header = 4;
+    if (length > pkg::ModuleRequest::ring_capacity - header)
+        return error_result(AISOS_E2BIG);
+    auto allocated = heap::allocate(length > 0 ? length : 1);
+    if (allocated.is_error())
+        return error_result(AISOS_ENOMEM);
+    auto* message = static_cast<uint8_t*>(allocated.value());
+    int64_t result = 0;
+    if (auto copied = proc::copy_from_user(message, source, length); copied.is_error()) {
+        result = error_result(copied.error());
+    } else {
+        bool gone = false;
+        auto waited = proc::wait_until(request.writers, [&] {
+            SpinlockGuard guard(request.lock);
+            gone = request.client_gone || request.module_gone || request.ended;
+            return gone || pkg::ModuleRequest::ring_capacity - request.ring_used() >= header + length;
+        });
+        if (waited != proc::WaitResult::Ready || gone) {
+            result = error_result(AISOS_ECANCELED);
+        } else {
+            SpinlockGuard guard(request.lock);
+            auto put = [&](uint8_t byte) { request.ring[request.ring_write++ % pkg::ModuleRequest::ring_capacity] = byte; };
+            for (size_t i = 0; i < header; ++i)
+                put(static_cast<uint8_t>(length >> (8 * i)));
+            for (size_t i = 0; i < length; ++i)
+                put(message[i]);
+        }
+    }
+    heap::free(message);
+    return result;
+}
+
+} // namespace
 
 int64_t sys_response_write(const Arguments& arguments)
 {
@@ -15,6 +57,8 @@ int64_t sys_response_write(const Arguments& arguments)
     pkg::ModuleRequest* request = reference.get();
     if (!request)
         return error_result(AISOS_ENOENT);
+    if (request->info.kind == AISOS_REQUEST_WEBSOCKET_OPEN)
+        return write_message(*request, source, length);
     {
         SpinlockGuard guard(request->lock);
         if (!request->started) {
