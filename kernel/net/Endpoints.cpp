@@ -83,6 +83,7 @@ void metrics(const HttpRequest&, std::span<const uint8_t>, HttpResponse& respons
     metric(out, "gauge", "aisos_memory_free_bytes", "Free physical memory.", physical_memory::free_bytes());
     metric(out, "gauge", "aisos_uptime_seconds", "Seconds since boot.", time::uptime_ns() / 1000000000ull);
     storage::write_metrics(out);
+    pkg::write_metrics(out);
     response.send_buffer(200, "text/plain; version=0.0.4; charset=utf-8");
 }
 
