@@ -318,6 +318,9 @@ public:
             if (!package.used || package.removing)
                 continue;
             const rpk::Route* match = package.manifest->match_route(request.path, request.upgrade_websocket);
+            // A plain request to a WebSocket-only path gets the server's 426.
+            if (!match && !request.upgrade_websocket)
+                match = package.manifest->match_route(request.path, true);
             if (!match)
                 continue;
             if (match->websocket) {

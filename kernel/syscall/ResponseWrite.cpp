@@ -2,6 +2,7 @@
 // body. Blocks while the 64 KiB buffer toward the client is full; returns
 // -AISOS_ECANCELED once the client went away (the module should stop).
 #include "kernel/mm/Heap.h"
+#include "lib/json/Utf8.h"
 #include "kernel/proc/UserMemory.h"
 #include "kernel/syscall/Requests.h"
 
@@ -24,6 +25,8 @@ int64_t write_message(pkg::ModuleRequest& request, uint64_t source, uint64_t len
     int64_t result = 0;
     if (auto copied = proc::copy_from_user(message, source, length); copied.is_error()) {
         result = error_result(copied.error());
+    } else if (!json::is_valid_utf8({ reinterpret_cast<const char*>(message), length })) {
+        result = error_result(AISOS_EINVAL); // a text frame must be UTF-8 (RFC 6455 §5.6)
     } else {
         bool gone = false;
         auto waited = proc::wait_until(request.writers, [&] {
