@@ -157,3 +157,19 @@ int aisos_request_query(const struct aisos_request* request, const char* name, c
     }
     return 0;
 }
+
+int64_t aisos_metrics_publish(const char* text) { return aisos_sys_metrics_publish(text, strlen(text)); }
+
+int64_t aisos_config_get(const char* key, char* buffer, size_t capacity)
+{
+    if (!capacity)
+        return -AISOS_E2BIG;
+    /* One byte kept for the NUL the kernel does not write. */
+    int64_t length = aisos_sys_config_get(key, strlen(key), buffer, capacity - 1);
+    if (length < 0)
+        return length;
+    if ((uint64_t)length >= capacity)
+        return -AISOS_E2BIG;
+    buffer[length] = 0;
+    return length;
+}

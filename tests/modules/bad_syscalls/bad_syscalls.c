@@ -117,6 +117,9 @@ static void pointer_cases(void)
     const uint64_t path = (uint64_t)(uintptr_t)PERMITTED_FILE;
     const uint64_t path_length = sizeof(PERMITTED_FILE) - 1;
     const uint64_t buffer = (uint64_t)(uintptr_t)s_page;
+    /* Always set (true or false), so a buffer check is not hidden behind -ENOENT. */
+    const uint64_t config_key = (uint64_t)(uintptr_t)"anonymous_inference";
+    const uint64_t config_key_length = 19;
 #define POINTER_CASES(name, address)                                                                               \
     CALL("log text " name, EXPECT_ERROR, AISOS_SYS_LOG, address, 16);                                              \
     CALL("futex_wait address " name, EXPECT_ERROR_NO_WAIT, AISOS_SYS_FUTEX_WAIT, address, 0, 1000000);             \
@@ -138,7 +141,10 @@ static void pointer_cases(void)
     CALL("system_info out " name, EXPECT_ERROR, AISOS_SYS_SYSTEM_INFO, address);                                   \
     CALL("random buffer " name, EXPECT_ERROR, AISOS_SYS_RANDOM, address, 16);                                      \
     CALL("gpu_info out " name, EXPECT_ERROR, AISOS_SYS_GPU_INFO, 0, address);                                      \
-    CALL("thread_join code " name " (no such thread)", EXPECT_ERROR, AISOS_SYS_THREAD_JOIN, 123456, address);
+    CALL("thread_join code " name " (no such thread)", EXPECT_ERROR, AISOS_SYS_THREAD_JOIN, 123456, address);     \
+    CALL("metrics_publish text " name, EXPECT_ERROR, AISOS_SYS_METRICS_PUBLISH, address, 16);                      \
+    CALL("config_get key " name, EXPECT_ERROR, AISOS_SYS_CONFIG_GET, address, 8, buffer, 64);                      \
+    CALL("config_get buffer " name, EXPECT_ERROR, AISOS_SYS_CONFIG_GET, config_key, config_key_length, address, 64);
     ADDRESSES(POINTER_CASES)
 #undef POINTER_CASES
 }
@@ -170,6 +176,10 @@ static void length_cases(void)
         LENGTH_CASE("random", EXPECT_ERROR, AISOS_SYS_RANDOM, start, length);
         LENGTH_CASE("memory_map", EXPECT_ERROR, AISOS_SYS_MEMORY_MAP, i == 2 ? HUGE_LENGTH - PAGE + 1 : length, 3);
         LENGTH_CASE("memory_unmap of a mapped page", EXPECT_ERROR, AISOS_SYS_MEMORY_UNMAP, s_valid, length);
+        LENGTH_CASE("metrics_publish", EXPECT_ERROR, AISOS_SYS_METRICS_PUBLISH, start, length);
+        LENGTH_CASE("config_get key", EXPECT_ERROR, AISOS_SYS_CONFIG_GET, start, length, s_valid, 64);
+        LENGTH_CASE("config_get buffer", EXPECT_ERROR, AISOS_SYS_CONFIG_GET, (uint64_t)(uintptr_t)"anonymous_inference",
+                    19, start, length);
 #undef LENGTH_CASE
     }
     /* Structures that straddle the end of the page. */
@@ -305,6 +315,39 @@ static void request_cases(void)
     CALL("gpu_info index 0xffffffff", EXPECT_ERROR, AISOS_SYS_GPU_INFO, 0xffffffffu, s_valid);
 }
 
+/* The calls added after the first set: service status, metrics, config. */
+static void service_cases(void)
+{
+    CALL("service_status 2 (no such status)", EXPECT_ERROR, AISOS_SYS_SERVICE_STATUS, 2);
+    CALL("service_status 0xffffffff", EXPECT_ERROR, AISOS_SYS_SERVICE_STATUS, 0xffffffffu);
+    CALL("service_status 1<<32 (READY in the low 32 bits)", EXPECT_ERROR, AISOS_SYS_SERVICE_STATUS, 1ull << 32);
+    /* Whatever happened above, /health must not stay at "loading" because of us. */
+    aisos_sys_service_status(AISOS_SERVICE_READY);
+
+    int64_t error = 0;
+    char* big = aisos_map(32 * 1024, &error);
+    if (big) {
+        memset(big, '#', 32 * 1024);
+        CALL("metrics_publish 16 KiB + 1", EXPECT_ERROR, AISOS_SYS_METRICS_PUBLISH, (uint64_t)(uintptr_t)big,
+             16 * 1024 + 1);
+        aisos_unmap(big, 32 * 1024);
+    }
+    char value[64];
+    const uint64_t out = (uint64_t)(uintptr_t)value;
+    static const char* const secrets[] = {"admin_password", "admin_password_hash", "jwt_secret", "ip", ""};
+    char description[96];
+    for (unsigned i = 0; i < sizeof(secrets) / sizeof(secrets[0]); ++i) {
+        snprintf(description, sizeof(description), "config_get \"%s\"", secrets[i]);
+        CALL(description, EXPECT_ERROR, AISOS_SYS_CONFIG_GET, (uint64_t)(uintptr_t)secrets[i], strlen(secrets[i]), out,
+             sizeof(value));
+    }
+    static const char long_key[] = "anonymous_inference_and_a_lot_more_than_32_bytes";
+    CALL("config_get key of 48 bytes", EXPECT_ERROR, AISOS_SYS_CONFIG_GET, (uint64_t)(uintptr_t)long_key,
+         sizeof(long_key) - 1, out, sizeof(value));
+    CALL("config_get buffer of 1 byte", EXPECT_ERROR, AISOS_SYS_CONFIG_GET, (uint64_t)(uintptr_t)"anonymous_inference",
+         19, out, 1);
+}
+
 /* Calls without hostile arguments still must ignore garbage in the
  * registers they do not use; and numbers past the last must be -ENOSYS. */
 static void number_cases(void)
@@ -385,6 +428,7 @@ int main(void)
     memory_cases();
     path_cases();
     request_cases();
+    service_cases();
     number_cases();
     aisos_logf("bad_syscalls: %lld calls, %lld unexpected", (long long)s_calls, (long long)s_unexpected);
 

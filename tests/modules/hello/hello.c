@@ -90,7 +90,11 @@ int main(void)
             continue;
         }
         if (request.kind != AISOS_REQUEST_HTTP) {
-            aisos_response_end(request.id);
+            /* No WebSocket routes in the manifest, so none should come; if
+             * one does, close it (OPEN) or release it (CLOSE). A MESSAGE
+             * has nothing to end. */
+            if (request.kind != AISOS_REQUEST_WEBSOCKET_MESSAGE)
+                aisos_response_end(request.id);
             continue;
         }
         serve(&request);

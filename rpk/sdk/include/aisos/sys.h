@@ -152,6 +152,19 @@ static inline int64_t aisos_sys_request_canceled(uint64_t request)
     return aisos_syscall1(AISOS_SYS_REQUEST_CANCELED, request);
 }
 
+static inline int64_t aisos_sys_service_status(uint32_t status)
+{
+    return aisos_syscall1(AISOS_SYS_SERVICE_STATUS, status);
+}
+static inline int64_t aisos_sys_metrics_publish(const char* text, size_t length)
+{
+    return aisos_syscall2(AISOS_SYS_METRICS_PUBLISH, AISOS_U(text), length);
+}
+static inline int64_t aisos_sys_config_get(const char* key, size_t key_length, char* buffer, size_t length)
+{
+    return aisos_syscall4(AISOS_SYS_CONFIG_GET, AISOS_U(key), key_length, AISOS_U(buffer), length);
+}
+
 /* ---- friendly helpers (src/sys.c) --------------------------------------- */
 
 /* The name of an AISOS_E* code ("EINVAL"); accepts the code negated or not. */
@@ -199,6 +212,17 @@ static inline int64_t aisos_response_end(uint64_t request) { return aisos_sys_re
  * first error ends the request anyway and is returned. */
 int64_t aisos_respond(uint64_t request, uint32_t status, const char* content_type, const void* body, size_t length);
 int64_t aisos_respond_str(uint64_t request, uint32_t status, const char* content_type, const char* body);
+
+/* What GET /health says about this module: AISOS_SERVICE_LOADING while it
+ * loads (a model, say), AISOS_SERVICE_READY after. */
+static inline int64_t aisos_service_status(enum aisos_service_status status) { return aisos_sys_service_status(status); }
+/* Prometheus text (whole lines) for GET /metrics; a C string of at most 16 KiB. */
+int64_t aisos_metrics_publish(const char* text);
+/* The value of an aisos.cfg key a module may read ("default_model",
+ * "hostname", "anonymous_inference") as a C string in buffer; returns its
+ * length, -AISOS_ENOENT when unset, -AISOS_E2BIG when it (and its NUL) does
+ * not fit, -AISOS_EACCES for other keys. */
+int64_t aisos_config_get(const char* key, char* buffer, size_t capacity);
 
 /* The path of a request target without its query ("/x?a=1" -> "/x"), as a
  * length; and the value of one query parameter, copied NUL-terminated into
