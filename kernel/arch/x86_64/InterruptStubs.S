@@ -15,10 +15,15 @@ interrupt_stub_\vector:
 
 .section .text
 interrupt_common:
-    // If we came from user mode, load the kernel's GS base.
+    // If we came from user mode, load the kernel's GS base, and clear
+    // RFLAGS.AC (user mode may set it with POPF; with SMAP it would let
+    // the kernel touch user memory unchecked during this interrupt).
     testq $3, 24(%rsp)
     jz 1f
     swapgs
+    cmpb $0, proc_smap_enabled(%rip)
+    je 1f
+    clac
 1:  pushq %rax
     pushq %rbx
     pushq %rcx
