@@ -111,6 +111,42 @@ DotFn KernelSet::dot_for(TensorType type) const
     return nullptr;
 }
 
+GemmFn KernelSet::gemm_for(TensorType type) const
+{
+    switch (type) {
+    case TensorType::Q4_0: return gemm_q4_0;
+    case TensorType::Q4_1: return gemm_q4_1;
+    case TensorType::Q8_0: return gemm_q8_0;
+    default: return nullptr;
+    }
+}
+
+void pack_q8_tiles(u8 const* rows, size_t row_stride, u32 columns, size_t n, void* tiles)
+{
+    size_t nb = n / QK;
+    auto* out = static_cast<u8*>(tiles);
+    for (u32 first = 0; first < columns; first += s_gemm_columns) {
+        for (size_t k = 0; k < nb; ++k, out += s_gemm_tile_block_bytes) {
+            float* d = reinterpret_cast<float*>(out + QK * s_gemm_columns);
+            float* s = d + s_gemm_columns;
+            for (u32 c = 0; c < s_gemm_columns; ++c) {
+                if (first + c >= columns) {
+                    for (u32 j = 0; j < QK / 4; ++j)
+                        std::memset(out + (j * s_gemm_columns + c) * 4, 0, 4);
+                    d[c] = 0;
+                    s[c] = 0;
+                    continue;
+                }
+                auto const* block = reinterpret_cast<BlockQ8 const*>(rows + size_t(first + c) * row_stride) + k;
+                for (u32 j = 0; j < QK / 4; ++j)
+                    std::memcpy(out + (j * s_gemm_columns + c) * 4, block->qs + 4 * j, 4);
+                d[c] = block->d;
+                s[c] = block->s;
+            }
+        }
+    }
+}
+
 QuantizeFn KernelSet::quantize_for(ActivationFormat format) const
 {
     switch (format) {

@@ -48,6 +48,34 @@ using AxpyFn = void (*)(float a, float const* x, float* y, size_t n);
 
 constexpr u32 s_max_dot_columns = 4;
 
+// Batched matmul (prefill) for the 32-element block types Q4_0/Q4_1/Q8_0.
+// A row kernel decodes a weight block again for every group of 4 tokens;
+// the GEMM decodes s_gemm_rows weight rows once into a scratch tile and
+// meets s_gemm_columns tokens per pass, so one 512-bit vpdpbusd multiplies
+// 4 elements of one weight row (broadcast) with the same 4 elements of 16
+// tokens.
+//
+// Activation tiles (pack_q8_tiles): per group of 16 tokens, per block k,
+// 640 bytes: qs as [group of 4 elements j (8)][token (16)][4 bytes], then
+// d[16] and s[16] floats (BlockQ8's d and d * sum). Tokens past `columns`
+// are zero. Decoded weights (scratch): per block k, 320 bytes: unsigned
+// bytes [row (8)][element (32)], then d[8] and bias[8] floats, such that
+// dot = sum_k d[k] * d_a * sum(u * q_a) + bias[k] * s_a (Q4_0: u = nibble,
+// bias = -8d; Q4_1: u = nibble, bias = m; Q8_0: u = q + 128, bias = -128d).
+constexpr u32 s_gemm_rows = 8;
+constexpr u32 s_gemm_columns = 16;
+constexpr size_t s_gemm_tile_block_bytes = QK * s_gemm_columns + 2 * s_gemm_columns * sizeof(float);
+constexpr size_t s_gemm_weight_block_bytes = QK * s_gemm_rows + 2 * s_gemm_rows * sizeof(float);
+// Bytes of the packed activations of `columns` tokens of n elements.
+constexpr size_t gemm_tiles_bytes(u32 columns, size_t n) { return (columns + s_gemm_columns - 1) / s_gemm_columns * (n / QK) * s_gemm_tile_block_bytes; }
+// Bytes of the per-thread weight scratch for rows of n elements.
+constexpr size_t gemm_scratch_bytes(size_t n) { return n / QK * s_gemm_weight_block_bytes; }
+// Packs `columns` Q8 activation rows (quantize_q8 output, row_stride apart) into tiles.
+void pack_q8_tiles(u8 const* rows, size_t row_stride, u32 columns, size_t n, void* tiles);
+// out[c * s_gemm_rows + r] = dot(weight row r, token c) for r < rows (1..s_gemm_rows),
+// c < columns; weight rows w_row_bytes apart; scratch of gemm_scratch_bytes(n).
+using GemmFn = void (*)(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
+
 struct KernelSet {
     KernelIsa isa;
     QuantizeFn quantize_q8;
@@ -62,8 +90,12 @@ struct KernelSet {
     DotFn dot_q5_k;
     DotFn dot_q6_k;
     AxpyFn axpy;
+    GemmFn gemm_q4_0;
+    GemmFn gemm_q4_1;
+    GemmFn gemm_q8_0;
 
     DotFn dot_for(TensorType) const;
+    GemmFn gemm_for(TensorType) const; // nullptr: no batched kernel, use dot_for per row
     QuantizeFn quantize_for(ActivationFormat) const; // nullptr for F32
 };
 
@@ -76,6 +108,9 @@ void dequantize_row(TensorType, void const* src, float* dst, size_t n);
 namespace scalar {
 void quantize_q8(float const* x, void* out, size_t n);
 void quantize_q8k(float const* x, void* out, size_t n);
+void gemm_q4_0(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
+void gemm_q4_1(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
+void gemm_q8_0(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
 }
 
 // Variant tables, defined in their own translation units.

@@ -435,6 +435,9 @@ static KernelSet const s_avx2_set {
     avx2::dot_q5_k,
     avx2::dot_q6_k,
     avx2::axpy,
+    nullptr, // no AVX2 GEMM yet: batches use the row kernels
+    nullptr,
+    nullptr,
 };
 
 KernelSet const& avx2_kernel_set() { return s_avx2_set; }

@@ -4,6 +4,7 @@
 #include "engine/kernels/Kernels.h"
 
 #include <cmath>
+#include <type_traits>
 
 namespace aisos::engine {
 
@@ -197,6 +198,85 @@ void quantize_q8k(float const* x, void* out, size_t n)
         }
         blocks[b].d = d;
     }
+}
+
+// Weight rows into the GEMM scratch layout (see Kernels.h); rows past
+// `rows` are zero so the tile math needs no edge cases.
+template<typename Block>
+static void decode_gemm_rows(void const* w, size_t w_row_bytes, u32 rows, size_t nb, u8* scratch)
+{
+    for (size_t k = 0; k < nb; ++k, scratch += s_gemm_weight_block_bytes) {
+        float* d = reinterpret_cast<float*>(scratch + QK * s_gemm_rows);
+        float* bias = d + s_gemm_rows;
+        for (u32 r = 0; r < s_gemm_rows; ++r) {
+            u8* u = scratch + r * QK;
+            if (r >= rows) {
+                std::memset(u, 0, QK);
+                d[r] = 0;
+                bias[r] = 0;
+                continue;
+            }
+            auto const& block = reinterpret_cast<Block const*>(static_cast<u8 const*>(w) + r * w_row_bytes)[k];
+            d[r] = fp16_to_fp32(block.d);
+            if constexpr (std::is_same_v<Block, BlockQ8_0>) {
+                for (u32 j = 0; j < QK; ++j)
+                    u[j] = static_cast<u8>(block.qs[j] + 128);
+                bias[r] = -128.0f * d[r];
+            } else {
+                for (u32 j = 0; j < QK / 2; ++j) {
+                    u[j] = block.qs[j] & 0xF;
+                    u[j + 16] = block.qs[j] >> 4;
+                }
+                if constexpr (std::is_same_v<Block, BlockQ4_1>)
+                    bias[r] = fp16_to_fp32(block.m);
+                else
+                    bias[r] = -8.0f * d[r];
+            }
+        }
+    }
+}
+
+static void gemm_decoded(u8 const* scratch, u32 rows, u8 const* tiles, u32 columns, size_t nb, float* out)
+{
+    for (u32 first = 0; first < columns; first += s_gemm_columns) {
+        u8 const* tile = tiles + size_t(first / s_gemm_columns) * nb * s_gemm_tile_block_bytes;
+        for (u32 c = first; c < columns && c < first + s_gemm_columns; ++c) {
+            u32 lane = c - first;
+            for (u32 r = 0; r < rows; ++r) {
+                float sum = 0;
+                for (size_t k = 0; k < nb; ++k) {
+                    u8 const* t = tile + k * s_gemm_tile_block_bytes;
+                    u8 const* s = scratch + k * s_gemm_weight_block_bytes;
+                    auto const* qa = reinterpret_cast<i8 const*>(t);
+                    i32 dot = 0;
+                    for (u32 j = 0; j < QK; ++j)
+                        dot += s[r * QK + j] * qa[((j / 4) * s_gemm_columns + lane) * 4 + j % 4];
+                    float const* da = reinterpret_cast<float const*>(t + QK * s_gemm_columns);
+                    float const* dw = reinterpret_cast<float const*>(s + QK * s_gemm_rows);
+                    sum += dw[r] * da[lane] * static_cast<float>(dot) + dw[s_gemm_rows + r] * da[s_gemm_columns + lane];
+                }
+                out[c * s_gemm_rows + r] = sum;
+            }
+        }
+    }
+}
+
+void gemm_q4_0(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    decode_gemm_rows<BlockQ4_0>(w, w_row_bytes, rows, n / QK, static_cast<u8*>(scratch));
+    gemm_decoded(static_cast<u8 const*>(scratch), rows, static_cast<u8 const*>(tiles), columns, n / QK, out);
+}
+
+void gemm_q4_1(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    decode_gemm_rows<BlockQ4_1>(w, w_row_bytes, rows, n / QK, static_cast<u8*>(scratch));
+    gemm_decoded(static_cast<u8 const*>(scratch), rows, static_cast<u8 const*>(tiles), columns, n / QK, out);
+}
+
+void gemm_q8_0(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    decode_gemm_rows<BlockQ8_0>(w, w_row_bytes, rows, n / QK, static_cast<u8*>(scratch));
+    gemm_decoded(static_cast<u8 const*>(scratch), rows, static_cast<u8 const*>(tiles), columns, n / QK, out);
 }
 
 } // namespace scalar
@@ -416,6 +496,9 @@ KernelSet const& scalar_kernel_set()
         dot_q5_k,
         dot_q6_k,
         axpy,
+        scalar::gemm_q4_0,
+        scalar::gemm_q4_1,
+        scalar::gemm_q8_0,
     };
     return set;
 }

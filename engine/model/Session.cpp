@@ -54,6 +54,7 @@ struct Session::Step {
     u32 n { 0 };
     bool want_q8 { false };
     bool want_q8k { false };
+    bool pack_tiles { false }; // Q8 rows also packed for the GEMM, 16 rows per claim
     // Matmul: up to three weights sharing the input, their rows concatenated.
     MatmulTarget targets[3];
     u32 target_count { 0 };
@@ -102,6 +103,10 @@ ErrorOr<Session*> Session::create(Model const& model, ThreadPool& pool, KernelSe
         TRY(session->m_hb.try_resize(size_t(b) * c.n_ff * 2));
         TRY(session->m_act_q8.try_resize(size_t(b) * activation_row_bytes(ActivationFormat::Q8, widest_input)));
         TRY(session->m_act_q8k.try_resize(size_t(b) * activation_row_bytes(ActivationFormat::Q8K, widest_input + QK_K)));
+        if (precision == ActivationPrecision::Int8 && kernels.gemm_for(TensorType::Q4_0)) {
+            TRY(session->m_act_tiles.try_resize(gemm_tiles_bytes(b, widest_input)));
+            TRY(session->m_gemm_scratch.try_resize(size_t(pool.thread_count()) * gemm_scratch_bytes(widest_input)));
+        }
         TRY(session->m_scores.try_resize(size_t(pool.thread_count()) * context_length));
         if (precision == ActivationPrecision::Float32)
             TRY(session->m_row_scratch.try_resize(size_t(pool.thread_count()) * widest_input));
@@ -156,12 +161,18 @@ static u8* activation_for(Weight const& w, u8* q8, u8* q8k, float const* input, 
 }
 
 // Rows per claimed chunk: small enough that a late or slow thread leaves
-// little behind, large enough that the atomic claim is noise.
+// little behind, large enough that the atomic claim is noise; whole GEMM
+// row tiles.
 static u64 chunk_rows(u64 total, unsigned count)
 {
     u64 rows = total / (u64(count) * 8);
-    rows = rows < 8 ? 8 : rows;
-    return (rows + 3) & ~u64(3);
+    rows = rows < s_gemm_rows ? s_gemm_rows : rows;
+    return (rows + s_gemm_rows - 1) / s_gemm_rows * s_gemm_rows;
+}
+
+bool Session::use_gemm(Weight const& w, u32 batch) const
+{
+    return batch >= s_gemm_min_batch && m_precision == ActivationPrecision::Int8 && !m_act_tiles.is_empty() && m_kernels.gemm_for(w.type);
 }
 
 void Session::run_step(Step const& step, unsigned index, unsigned count)
@@ -169,6 +180,22 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
     auto const& c = m_model.config();
     switch (step.kind) {
     case StepKind::Quantize: {
+        if (step.pack_tiles) {
+            size_t q8_stride = activation_row_bytes(ActivationFormat::Q8, step.n);
+            u32 tiles = (step.batch + s_gemm_columns - 1) / s_gemm_columns;
+            for (u32 t; (t = m_next_chunk.fetch_add(1, std::memory_order_relaxed)) < tiles;) {
+                u32 first = t * s_gemm_columns;
+                u32 end = first + s_gemm_columns < step.batch ? first + s_gemm_columns : step.batch;
+                for (u32 b = first; b < end; ++b) {
+                    float const* x = step.input + b * step.n;
+                    m_kernels.quantize_q8(x, m_act_q8.data() + b * q8_stride, step.n);
+                    if (step.want_q8k)
+                        m_kernels.quantize_q8k(x, m_act_q8k.data() + b * activation_row_bytes(ActivationFormat::Q8K, step.n), step.n);
+                }
+                pack_q8_tiles(m_act_q8.data() + first * q8_stride, q8_stride, end - first, step.n, m_act_tiles.data() + size_t(t) * (step.n / QK) * s_gemm_tile_block_bytes);
+            }
+            return;
+        }
         for (u32 b; (b = m_next_chunk.fetch_add(1, std::memory_order_relaxed)) < step.batch;) {
             float const* x = step.input + b * step.n;
             if (step.want_q8)
@@ -203,6 +230,21 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
                 bool dequantize = m_precision == ActivationPrecision::Float32 && activation_format(w.type) != ActivationFormat::F32;
                 DotFn dot = dequantize ? m_kernels.dot_f32 : m_kernels.dot_for(w.type);
                 float* scratch = dequantize ? m_row_scratch.data() + size_t(index) * (m_row_scratch.size() / count) : nullptr;
+                if (use_gemm(w, step.batch)) {
+                    GemmFn gemm = m_kernels.gemm_for(w.type);
+                    u8* decoded = m_gemm_scratch.data() + size_t(index) * (m_gemm_scratch.size() / count);
+                    float result[s_max_batch * s_gemm_rows];
+                    for (u64 r0 = lo; r0 < hi; r0 += s_gemm_rows) {
+                        u32 rows = hi - r0 < s_gemm_rows ? static_cast<u32>(hi - r0) : s_gemm_rows;
+                        gemm(w.row(r0), w.row_bytes, rows, m_act_tiles.data(), step.batch, w.cols, decoded, result);
+                        for (u32 b = 0; b < step.batch; ++b) {
+                            float* out = target.out + size_t(b) * target.out_stride + r0;
+                            for (u32 k = 0; k < rows; ++k)
+                                out[k] = target.accumulate ? out[k] + result[b * s_gemm_rows + k] : result[b * s_gemm_rows + k];
+                        }
+                    }
+                    continue;
+                }
                 for (u64 r = lo; r < hi; ++r) {
                     void const* row = w.row(r);
                     if (dequantize) {
@@ -234,11 +276,28 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
         DotFn up_dot = dequantize_up ? m_kernels.dot_f32 : m_kernels.dot_for(step.up->type);
         float* scratch = m_precision == ActivationPrecision::Float32 ? m_row_scratch.data() + size_t(index) * (m_row_scratch.size() / count) : nullptr;
         bool gelu = c.activation == FeedForwardActivation::GeluTanh;
+        bool gemm = use_gemm(*step.gate, step.batch) && use_gemm(*step.up, step.batch);
         for (;;) {
             u64 begin = u64(m_next_chunk.fetch_add(1, std::memory_order_relaxed)) * rows_per_chunk;
             if (begin >= step.gate->rows)
                 break;
             u64 end = begin + rows_per_chunk < step.gate->rows ? begin + rows_per_chunk : step.gate->rows;
+            if (gemm) {
+                u8* decoded = m_gemm_scratch.data() + size_t(index) * (m_gemm_scratch.size() / count);
+                float g[s_max_batch * s_gemm_rows], u[s_max_batch * s_gemm_rows];
+                for (u64 r0 = begin; r0 < end; r0 += s_gemm_rows) {
+                    u32 rows = end - r0 < s_gemm_rows ? static_cast<u32>(end - r0) : s_gemm_rows;
+                    m_kernels.gemm_for(step.gate->type)(step.gate->row(r0), step.gate->row_bytes, rows, m_act_tiles.data(), step.batch, c.n_embd, decoded, g);
+                    m_kernels.gemm_for(step.up->type)(step.up->row(r0), step.up->row_bytes, rows, m_act_tiles.data(), step.batch, c.n_embd, decoded, u);
+                    for (u32 b = 0; b < step.batch; ++b) {
+                        for (u32 k = 0; k < rows; ++k) {
+                            float gv = g[b * s_gemm_rows + k];
+                            m_hb[size_t(b) * c.n_ff + r0 + k] = (gelu ? gelu_tanh(gv) : silu(gv)) * u[b * s_gemm_rows + k];
+                        }
+                    }
+                }
+                continue;
+            }
             for (u64 r = begin; r < end; ++r) {
             for (u32 b = 0; b < step.batch; b += s_max_dot_columns) {
                 u32 columns = step.batch - b < s_max_dot_columns ? step.batch - b : s_max_dot_columns;
@@ -313,6 +372,7 @@ void Session::prepare_activations(float const* x, u32 rows, u32 n, Weight const*
         auto format = activation_format(weights[i]->type);
         step.want_q8 = step.want_q8 || format == ActivationFormat::Q8;
         step.want_q8k = step.want_q8k || format == ActivationFormat::Q8K;
+        step.pack_tiles = step.pack_tiles || use_gemm(*weights[i], rows);
     }
     if ((!step.want_q8 && !step.want_q8k) || m_precision == ActivationPrecision::Float32)
         return;

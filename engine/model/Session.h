@@ -23,6 +23,10 @@ enum class ActivationPrecision {
 class Session {
 public:
     static constexpr u32 s_max_batch = 64;
+    // From this many tokens on, Q4_0/Q4_1/Q8_0 matmuls use the kernel set's
+    // GEMM (weights decoded once per 8 rows, 16 tokens per pass); below it
+    // the padding to 16 tokens costs more than the row kernels.
+    static constexpr u32 s_gemm_min_batch = 8;
 
     // context_length: the limit for this session (capped by the model's).
     static ErrorOr<Session*> create(Model const&, ThreadPool&, KernelSet const&, u32 context_length, ActivationPrecision = ActivationPrecision::Int8);
@@ -51,6 +55,7 @@ private:
     ErrorOr<void> evaluate_batch(u32 const* tokens, u32 count);
     void prepare_activations(float const* x, u32 rows, u32 n, Weight const* const* weights, u32 weight_count);
     void parallel(Step const&);
+    bool use_gemm(Weight const&, u32 batch) const;
 
     Model const& m_model;
     ThreadPool& m_pool;
@@ -68,6 +73,8 @@ private:
     Vector<float> m_hb;     // [batch][n_ff]
     Vector<u8> m_act_q8;    // quantized activations, BlockQ8 rows
     Vector<u8> m_act_q8k;   // BlockQ8K rows
+    Vector<u8> m_act_tiles; // the Q8 rows packed for the GEMM (pack_q8_tiles)
+    Vector<u8> m_gemm_scratch; // per thread, decoded weight rows for the GEMM
     Vector<float> m_scores; // per thread [context]
     Vector<float> m_logits;
     Vector<float> m_key_cache;   // [layer][position][kv_dim]

@@ -267,6 +267,144 @@ TEST(Kernels, SimdExactOnIntegerValuedInputs)
     }
 }
 
+namespace {
+
+// `columns` activation rows of n elements, quantized and packed for the GEMM.
+struct GemmActivations {
+    size_t stride;
+    std::vector<u8> rows;
+    std::vector<u8> tiles;
+};
+
+GemmActivations gemm_activations(u32 columns, size_t n, std::mt19937& rng, bool integer_valued = false)
+{
+    GemmActivations a;
+    a.stride = activation_row_bytes(ActivationFormat::Q8, n);
+    a.rows.resize(a.stride * columns);
+    for (u32 c = 0; c < columns; ++c) {
+        auto x = random_floats(n, rng);
+        if (integer_valued) {
+            for (size_t i = 0; i < n; ++i)
+                x[i] = static_cast<float>(static_cast<int>(rng() % 255) - 127);
+            for (size_t b = 0; b < n / QK; ++b)
+                x[b * QK] = 127.0f; // d = 1 for every block
+        }
+        scalar::quantize_q8(x.data(), a.rows.data() + c * a.stride, n);
+    }
+    a.tiles.resize(gemm_tiles_bytes(columns, n));
+    pack_q8_tiles(a.rows.data(), a.stride, columns, n, a.tiles.data());
+    return a;
+}
+
+TensorType const s_gemm_types[] = { TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0 };
+
+} // namespace
+
+TEST(Kernels, PackQ8TilesLayout)
+{
+    std::mt19937 rng(5);
+    size_t const n = 96;
+    u32 const columns = 19; // a full tile and a partial one
+    auto a = gemm_activations(columns, n, rng);
+    ASSERT_EQ(a.tiles.size(), 2 * (n / QK) * s_gemm_tile_block_bytes);
+    for (u32 c = 0; c < 2 * s_gemm_columns; ++c) {
+        for (size_t k = 0; k < n / QK; ++k) {
+            u8 const* block = a.tiles.data() + ((c / s_gemm_columns) * (n / QK) + k) * s_gemm_tile_block_bytes;
+            u32 lane = c % s_gemm_columns;
+            float d, s;
+            std::memcpy(&d, block + QK * s_gemm_columns + 4 * lane, 4);
+            std::memcpy(&s, block + QK * s_gemm_columns + 4 * (s_gemm_columns + lane), 4);
+            auto const* ref = reinterpret_cast<BlockQ8 const*>(a.rows.data() + c * a.stride) + k;
+            for (u32 e = 0; e < QK; ++e) {
+                auto q = static_cast<i8>(block[((e / 4) * s_gemm_columns + lane) * 4 + e % 4]);
+                EXPECT_EQ(q, c < columns ? ref->qs[e] : 0) << "c=" << c << " k=" << k << " e=" << e;
+            }
+            EXPECT_EQ(d, c < columns ? ref->d : 0.0f);
+            EXPECT_EQ(s, c < columns ? ref->s : 0.0f);
+        }
+    }
+}
+
+TEST(Kernels, GemmMatchesRowDot)
+{
+    // Every kernel set's GEMM (the scalar one included) against the scalar
+    // row dot product: partial row tiles, partial token tiles, odd block counts.
+    std::mt19937 rng(6);
+    std::vector<KernelIsa> isas { KernelIsa::Scalar };
+    for (auto isa : simd_isas())
+        isas.push_back(isa);
+    auto const& ref = scalar_kernel_set();
+    for (auto isa : isas) {
+        auto const& set = kernel_set(isa);
+        for (auto type : s_gemm_types) {
+            if (!set.gemm_for(type))
+                continue; // this set multiplies batches with its row kernels
+            for (size_t n : { 32u, 96u, 544u }) {
+                for (u32 columns : { 1u, 8u, 16u, 17u, 37u, 64u }) {
+                    for (u32 rows : { 1u, 5u, s_gemm_rows }) {
+                        size_t row_bytes = tensor_row_bytes(type, n).value();
+                        std::vector<u8> w;
+                        for (u32 r = 0; r < rows; ++r) {
+                            auto row = random_row(type, n, rng);
+                            w.insert(w.end(), row.begin(), row.end());
+                        }
+                        auto a = gemm_activations(columns, n, rng);
+                        std::vector<u8> scratch(gemm_scratch_bytes(n));
+                        std::vector<float> got(size_t(columns) * s_gemm_rows, -12345.0f);
+                        set.gemm_for(type)(w.data(), row_bytes, rows, a.tiles.data(), columns, n, scratch.data(), got.data());
+                        for (u32 c = 0; c < columns; ++c) {
+                            for (u32 r = 0; r < rows; ++r) {
+                                float expected;
+                                ref.dot_for(type)(w.data() + r * row_bytes, a.rows.data() + c * a.stride, 0, 1, n, &expected);
+                                EXPECT_NEAR(got[c * s_gemm_rows + r], expected, 1e-4 * (std::fabs(expected) + std::sqrt(float(n))))
+                                    << kernel_isa_name(isa) << " " << tensor_type_name(type) << " n=" << n << " columns=" << columns << " rows=" << rows << " r=" << r << " c=" << c;
+                            }
+                            for (u32 r = rows; r < s_gemm_rows; ++r)
+                                EXPECT_EQ(got[c * s_gemm_rows + r], -12345.0f) << "rows past `rows` are not written";
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(Kernels, GemmExactOnIntegerValuedInputs)
+{
+    // Unit scales and integer activations: every partial sum is an exact
+    // small integer, so the SIMD GEMM equals the scalar GEMM bit for bit.
+    std::mt19937 rng(7);
+    size_t const n = 1024;
+    u32 const columns = 23;
+    for (auto isa : simd_isas()) {
+        auto const& set = kernel_set(isa);
+        for (auto type : s_gemm_types) {
+            if (!set.gemm_for(type))
+                continue;
+            auto const& info = tensor_type_info(type);
+            size_t row_bytes = tensor_row_bytes(type, n).value();
+            std::vector<u8> w;
+            for (u32 r = 0; r < s_gemm_rows; ++r) {
+                auto row = random_row(type, n, rng);
+                for (size_t b = 0; b < n / QK; ++b) {
+                    u16 one = fp32_to_fp16(1.0f);
+                    std::memcpy(row.data() + b * info.block_bytes, &one, 2);
+                    if (type == TensorType::Q4_1)
+                        std::memcpy(row.data() + b * info.block_bytes + 2, &one, 2);
+                }
+                w.insert(w.end(), row.begin(), row.end());
+            }
+            auto a = gemm_activations(columns, n, rng, true);
+            std::vector<u8> scratch(gemm_scratch_bytes(n));
+            std::vector<float> expected(size_t(columns) * s_gemm_rows), got(expected.size());
+            scalar_kernel_set().gemm_for(type)(w.data(), row_bytes, s_gemm_rows, a.tiles.data(), columns, n, scratch.data(), expected.data());
+            set.gemm_for(type)(w.data(), row_bytes, s_gemm_rows, a.tiles.data(), columns, n, scratch.data(), got.data());
+            for (size_t i = 0; i < got.size(); ++i)
+                ASSERT_EQ(got[i], expected[i]) << kernel_isa_name(isa) << " " << tensor_type_name(type) << " i=" << i;
+        }
+    }
+}
+
 TEST(Kernels, DetectReturnsSupportedIsa)
 {
     EXPECT_TRUE(kernel_isa_supported(detect_kernel_isa()));
