@@ -2,6 +2,8 @@
 
 // Shared by the rpk tests: reading the sample modules, a valid manifest.
 
+#include "rpk/sdk/include/aisos/abi.h"
+
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -21,6 +23,9 @@ inline std::vector<uint8_t> read_file(const std::string& path)
 }
 
 inline std::vector<uint8_t> bytes_of(std::string_view text) { return { text.begin(), text.end() }; }
+
+// The manifests below and the expected messages ("kernel has 1") name ABI 1.
+static_assert(AISOS_ABI_VERSION == 1, "the ABI version changed: update the rpk test manifests");
 
 inline constexpr std::string_view example_manifest = R"({
   "name": "hello",
