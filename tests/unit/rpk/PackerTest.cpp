@@ -195,6 +195,29 @@ TEST(RpkPacker, BinaryFailsWithTheReasonAndWritesNothing)
     EXPECT_NE(run.output.find("package: package is truncated"), std::string::npos) << run.output;
 }
 
+TEST(RpkPacker, HashAgreesWithAnIndependentSha256)
+{
+    // coreutils' sha256sum over the first 24+M+E bytes must give the trailer.
+    Scratch scratch;
+    auto packed = tool::pack(bytes_of(example_manifest), read_file(AISOS_RPK_SAMPLE_RELR));
+    ASSERT_TRUE(packed.ok);
+    auto body = scratch.path("body.bin");
+    std::ofstream(body, std::ios::binary).write(reinterpret_cast<const char*>(packed.bytes.data()), long(packed.bytes.size() - 32));
+    FILE* pipe = popen(("sha256sum " + body).c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    char line[256] = {};
+    ASSERT_NE(fgets(line, sizeof(line), pipe), nullptr);
+    ASSERT_EQ(pclose(pipe), 0);
+    std::string expected(line, 64);
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string trailer;
+    for (size_t i = packed.bytes.size() - 32; i < packed.bytes.size(); ++i) {
+        trailer += digits[packed.bytes[i] >> 4];
+        trailer += digits[packed.bytes[i] & 15];
+    }
+    EXPECT_EQ(trailer, expected);
+}
+
 TEST(RpkPacker, BinaryUsageErrors)
 {
     for (auto arguments : { "", "frobnicate", "pack", "pack --manifest a.json", "pack --manifest a.json --elf b.elf", "pack --manifest a --elf b -o", "pack --bogus x --elf b -o c", "inspect", "inspect a b" }) {
