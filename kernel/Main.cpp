@@ -23,6 +23,7 @@
 #include "kernel/pci/Pci.h"
 #include "kernel/cpu/Random.h"
 #include "kernel/cpu/WorkerPool.h"
+#include "kernel/pkg/Preinstall.h"
 #include "kernel/proc/Scheduler.h"
 #include "kernel/proc/UserMemory.h"
 #include "kernel/syscall/Syscall.h"
@@ -197,6 +198,7 @@ extern "C" [[noreturn]] void kernel_main(const BootInfo* boot_info)
     check_storage();
     if (auto mounted = storage::initialize(); mounted.is_error())
         log::warn("fs: /fs unavailable: {}", mounted.error().reason());
+    pkg::preinstall(loaded_file(boot_info->initrd));
     log::info("random: seeded from {}", random::source_name());
 
     trigger_debug_fault(config.debug_fault);

@@ -410,3 +410,59 @@ TEST(Router, PatternsParametersAndMethods)
     EXPECT_EQ(Router::format_allow(m.allowed_methods, allow), "GET, HEAD");
     EXPECT_EQ(match(HttpMethod::Get, "/nothing").kind, RouteMatch::Kind::NotFound);
 }
+
+TEST(Router, ResolverIsAskedOnlyWhenNoStaticRouteMatches)
+{
+    struct Factory final : HttpHandlerFactory {
+        ErrorOr<HttpHandler*> create(Allocator&, const HttpRequest&) override { return Error::unsupported("unused"); }
+    } health, dynamic;
+    // Serves /mod (GET only) and anything under /mod/, as module routes do.
+    struct Resolver final : RouteResolver {
+        Factory* factory { nullptr };
+        int calls { 0 };
+        RouteMatch::Kind resolve(const HttpRequest& request, Route& route, uint8_t& allowed) override
+        {
+            ++calls;
+            if (request.path != "/mod" && !request.path.starts_with("/mod/"))
+                return RouteMatch::Kind::NotFound;
+            if (request.method != HttpMethod::Get) {
+                allowed = uint8_t(1u << unsigned(HttpMethod::Get));
+                return RouteMatch::Kind::MethodNotAllowed;
+            }
+            route = {};
+            route.method = request.method;
+            route.handler = factory;
+            route.options.role = Role::User;
+            return RouteMatch::Kind::Found;
+        }
+    } resolver;
+    resolver.factory = &dynamic;
+    Router router;
+    ASSERT_FALSE(router.add(HttpMethod::Get, "/health", health).is_error());
+    router.set_resolver(&resolver);
+
+    HttpRequest request;
+    auto match = [&](HttpMethod method, std::string_view path) {
+        request = HttpRequest {};
+        request.method = method;
+        request.path = path;
+        return router.match(request);
+    };
+    auto m = match(HttpMethod::Get, "/health");
+    EXPECT_EQ(m.route->handler, &health);
+    EXPECT_EQ(resolver.calls, 0);
+    // A kernel path with the wrong method stays 405: modules cannot take it over.
+    EXPECT_EQ(match(HttpMethod::Post, "/health").kind, RouteMatch::Kind::MethodNotAllowed);
+    EXPECT_EQ(resolver.calls, 0);
+
+    m = match(HttpMethod::Get, "/mod/x");
+    ASSERT_EQ(m.kind, RouteMatch::Kind::Found);
+    EXPECT_EQ(m.route->handler, &dynamic);
+    EXPECT_EQ(m.route->options.role, Role::User);
+    m = match(HttpMethod::Post, "/mod");
+    EXPECT_EQ(m.kind, RouteMatch::Kind::MethodNotAllowed);
+    char allow[64];
+    EXPECT_EQ(Router::format_allow(m.allowed_methods, allow), "GET");
+    EXPECT_EQ(match(HttpMethod::Get, "/other").kind, RouteMatch::Kind::NotFound);
+    EXPECT_EQ(resolver.calls, 3);
+}
