@@ -71,3 +71,13 @@ $(IMAGE_DISK): $(IMAGE_ESP)
 	dd if=$(IMAGE_ESP) of=$@.tmp bs=1M seek=1 conv=notrunc,sparse status=none
 	@mv $@.tmp $@
 	@echo "  DISK    $@"
+
+# The image ./aisos run boots: the same ESP plus $(RUN_IMAGE_DIR)/initrd
+# (the llm module and the default model, preinstalled on first boot), built
+# by a recursive make with the image variables pointed at RUN_IMAGE_DIR.
+RUN_IMAGE_DIR ?= build/run
+.PHONY: run-images
+run-images: $(BOOT_EFI) $(IMAGE_KERNEL)
+	@$(MAKE) -s -f tools/metal.mk BUILD=$(BUILD) IMAGE_INITRD=$(wildcard $(RUN_IMAGE_DIR)/initrd) \
+		IMAGE_ESP=$(RUN_IMAGE_DIR)/esp.img IMAGE_ISO=$(RUN_IMAGE_DIR)/aisos.iso IMAGE_DISK=$(RUN_IMAGE_DIR)/aisos.img \
+		IMAGE_INPUTS=$(RUN_IMAGE_DIR)/image-inputs.txt $(RUN_IMAGE_DIR)/aisos.img

@@ -23,7 +23,10 @@ from qemu import (  # noqa: E402
     ACCELS, BUILD, NIC_DEVICES, Machine, MachineConfig, MachineError, derive_image)
 
 METAL = BUILD / "metal"
-DEFAULT_IMAGE = METAL / "aisos.img"
+# ./aisos run builds build/run/aisos.img: the image with the initrd that
+# preinstalls the llm module and the default model (see ./aisos).
+RUN_IMAGE = BUILD / "run" / "aisos.img"
+DEFAULT_IMAGE = RUN_IMAGE if RUN_IMAGE.is_file() else METAL / "aisos.img"
 DEFAULT_DISK = BUILD / "disk.img"
 DEFAULT_DISK_SIZE = 2 << 30
 READY_TIMEOUT = 24 * 3600  # the console keeps streaming either way
