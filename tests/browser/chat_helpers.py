@@ -174,6 +174,11 @@ class ChatPage:
         return self.js("const m = document.querySelectorAll('.msg.assistant');"
                        "return m.length ? m[m.length - 1].dataset.state || '' : ''")
 
+    def last_finish(self) -> str:
+        """finish_reason of the server's "done" for the last answer ("" when none came)."""
+        return self.js("const m = document.querySelectorAll('.msg.assistant');"
+                       "return m.length ? m[m.length - 1].dataset.finish || '' : ''")
+
     def wait_turn_end(self, states=("done",), timeout: float | None = None) -> str:
         self.until(lambda d: self.last_state() not in ("", "streaming"), "the answer never finished", timeout)
         state = self.last_state()

@@ -13,8 +13,11 @@ canned answers chosen by words in the last user message:
   "drop"      two tokens, then the TCP connection is cut without a close frame
   otherwise   DEFAULT_REPLY, one word every TOKEN_GAP_S seconds
 
+Every answer ends at options.max_tokens with finish_reason "length".
+
 Users: alice has two models, bob gets 503 from /v1/models (module loading),
-carol an empty model list. Everything the page sends over /ws is recorded
+carol an empty model list, dave 404 (no module serves the route, as in aiSOS
+without the llm module). Everything the page sends over /ws is recorded
 in `MockServer.ws_messages` so tests can assert on it.
 
 HTTP is parsed by hand (one request per connection, `Connection: close`):
@@ -36,7 +39,7 @@ from typing import Any, Callable, Optional
 from websockets.frames import Opcode
 from websockets.server import ServerProtocol
 
-USERS = {"alice": "alice-password-1", "bob": "bob-password-1", "carol": "carol-password-1"}
+USERS = {"alice": "alice-password-1", "bob": "bob-password-1", "carol": "carol-password-1", "dave": "dave-password-1"}
 MODELS = ["tiny-llama-q8.gguf", "tiny-gemma-f16"]
 DEFAULT_REPLY = "Hello from the mock model. It streams one word at a time."
 TOKEN_GAP_S = 0.12
@@ -195,6 +198,8 @@ class MockServer:
                 return unauthorized
             if user == "bob":
                 return _error(503, "Service Unavailable", "the llm module is loading")
+            if user == "dave":
+                return _error(404, "Not Found", "no route for GET /v1/models")
             models = [] if user == "carol" else MODELS
             return _response(200, "OK", json.dumps({"object": "list", "data": [
                 {"id": name, "object": "model", "created": 0, "owned_by": "aisos"} for name in models]}).encode())
@@ -262,7 +267,9 @@ class MockServer:
 
     async def _answer(self, chat: dict[str, Any], send, stopped: asyncio.Event, writer: asyncio.StreamWriter) -> None:
         prompt = chat["messages"][-1]["content"]
+        limit = chat.get("options", {}).get("max_tokens") or LONG_TOKENS
         count = 0
+        finish = "stop"
         if "fail" in prompt:
             await send({"type": "error", "message": ERROR_MESSAGE})
             return
@@ -284,10 +291,15 @@ class MockServer:
         for piece in pieces:
             if stopped.is_set():
                 break
+            if count == limit:
+                finish = "length"
+                break
             await send({"type": "token", "text": piece})
             count += 1
             try:
                 await asyncio.wait_for(stopped.wait(), gap)
             except asyncio.TimeoutError:
                 pass
-        await send({"type": "done", "usage": {"prompt_tokens": 7, "completion_tokens": count}})
+        # Like rpk/llm: finish_reason "stop" also when the client stopped the answer.
+        await send({"type": "done", "finish_reason": finish,
+                    "usage": {"prompt_tokens": 7, "completion_tokens": count, "total_tokens": 7 + count}})

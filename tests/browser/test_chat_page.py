@@ -96,6 +96,16 @@ def test_streams_tokens_as_they_arrive_and_sends_the_whole_history(page, mock):
                                     {"role": "assistant", "content": DEFAULT_REPLY},
                                     {"role": "user", "content": "line one\nline two"}]
     assert page.find_all(".msg.user .body")[-1].text == "line one\nline two"
+    assert page.last_finish() == "stop"
+
+    # max_tokens goes to the server; an answer cut by it says so.
+    page.fill("max-tokens", "3")
+    page.type_and_enter("short please")
+    page.until(lambda d: page.assistant_count() == 3, "the third message was not sent")
+    page.wait_turn_end()
+    assert mock.chats()[-1]["options"] == {"model": MODELS[1], "max_tokens": 3}
+    assert page.body_text() == "Hello from the"
+    assert page.last_finish() == "length" and "max tokens reached" in page.meta_text(), page.meta_text()
 
 
 def test_stop_button_ends_a_long_answer(page, mock):
@@ -109,6 +119,7 @@ def test_stop_button_ends_a_long_answer(page, mock):
     mock.wait_for(lambda messages: sum(1 for m in messages if m["type"] == "stop") > stops_before)
     page.wait_turn_end(states=("stopped",))
     assert "stopped" in page.meta_text()
+    assert page.last_finish() == "stop", "the turn ended without the server's done after the stop"
     words = page.body_text().split()
     assert 3 <= len(words) < LONG_TOKENS, f"{len(words)} words: the stream did not stop"
     assert words == [f"w{i}" for i in range(len(words))]
@@ -194,6 +205,15 @@ def test_no_model_is_explained_with_the_upload_command(page, mock):
     page.until(lambda d: page.visible("notice"), "no notice for an empty model list")
     notice = page.find("#notice").text
     assert "No model is installed" in notice and expected in notice, notice
+    assert not page.find("#send").is_enabled()
+
+    page.find("#logout").click()
+    page.until(lambda d: page.visible("login-form"), "logout did not return to the login form")
+    logged_in(page, "dave")  # /v1/models answers 404: no llm module
+    page.until(lambda d: page.visible("notice"), "no notice when /v1/models answers 404")
+    notice = page.find("#notice").text
+    assert "AI service is not installed" in notice, notice
+    assert f"curl -X POST http://127.0.0.1:{mock.port}/pkg/install --data-binary @llm.rpk" in notice, notice
     assert not page.find("#send").is_enabled()
 
 
