@@ -20,8 +20,10 @@ MODULE_CXX ?= clang++
 MODULE_LD ?= ld.lld
 MODULE_AR ?= llvm-ar
 RPK_PACKER ?= build/host/bin/aisos-rpk
-# Every module folder under MODULES_DIR, or only MODULE_DIR when given.
+# Every module folder under MODULES_DIR plus the product modules of
+# PRODUCT_MODULE_DIRS, or only MODULE_DIR when given.
 MODULES_DIR ?= tests/modules
+PRODUCT_MODULE_DIRS ?= rpk/llm
 
 SDK_BUILD := $(BUILD)/sdk
 SDK_LIB := $(SDK_BUILD)/libaisos.a
@@ -36,11 +38,18 @@ MODULES_BUILD := $(BUILD)/modules
 MODULE_FLAGS := --target=x86_64-unknown-none-elf -ffreestanding -fPIE -fvisibility=hidden \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-ffunction-sections -fdata-sections -march=x86-64-v2 -O2 -g \
-	-nostdlibinc -isystem $(SDK_DIR)/include \
 	-Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP
-MODULE_CFLAGS := -std=gnu11 $(MODULE_FLAGS)
-MODULE_CXXFLAGS := -std=gnu++20 -fno-exceptions -fno-rtti $(MODULE_FLAGS)
-MODULE_ASFLAGS := $(MODULE_FLAGS)
+MODULE_SDK_INCLUDES := -nostdlibinc -isystem $(SDK_DIR)/include
+MODULE_CFLAGS := -std=gnu11 $(MODULE_FLAGS) $(MODULE_SDK_INCLUDES)
+MODULE_CXXFLAGS := -std=gnu++20 -fno-exceptions -fno-rtti $(MODULE_FLAGS) $(MODULE_SDK_INCLUDES)
+MODULE_ASFLAGS := $(MODULE_FLAGS) $(MODULE_SDK_INCLUDES)
+# C++ modules that want the header-only standard library (<atomic>,
+# <optional>, <algorithm>...): libstdc++'s headers with the SDK's stand-ins
+# in cxx/ first (see cxx/README.md). A module opts in from its module.mk.
+LIBSTDCXX_VERSION ?= 12
+MODULE_CXX_STDLIB_INCLUDES := -nostdlibinc -isystem $(SDK_DIR)/cxx -isystem /usr/include/c++/$(LIBSTDCXX_VERSION) \
+	-isystem /usr/include/x86_64-linux-gnu/c++/$(LIBSTDCXX_VERSION) -isystem $(SDK_DIR)/include
+MODULE_CXX_STDLIB_CXXFLAGS := -std=gnu++20 -fno-exceptions -fno-rtti $(MODULE_FLAGS) $(MODULE_CXX_STDLIB_INCLUDES)
 # -z text: no relocation may patch code; --no-dynamic-linker: no PT_INTERP.
 MODULE_LDFLAGS := -pie --no-dynamic-linker -static -z text -z noexecstack -z max-page-size=4096 \
 	-T $(SDK_DIR)/module.ld -e _start --gc-sections
@@ -98,10 +107,35 @@ $(SDK_TEST_BUILD)/libc_test: $(SDK_DIR)/tests/libc_test.c $(SDK_TEST_OBJECTS)
 sdk-test: $(SDK_TEST_BUILD)/libc_test
 	@$<
 
-# One module: $(1) its name, $(2) its folder.
+# Host test of src/math.c against the host libm (tests/math_test.c), the
+# same way: public names prefixed by sdk_.
+SDK_MATH_NAMES := exp log log2 pow sin cos tanh sqrt fabs floor ceil trunc round nearbyint fmin fmax copysign \
+	$(foreach name,exp log log2 pow sin cos tanh sqrt fabs floor ceil trunc round nearbyint fmin fmax copysign,$(name)f)
+
+$(SDK_TEST_BUILD)/math.o: $(SDK_DIR)/src/math.c $(SDK_DIR)/include/math.h
+	@mkdir -p $(dir $@)
+	@$(SDK_HOST_CC) $(SDK_TEST_FLAGS) -ffreestanding -fno-builtin -nostdlibinc -isystem $(SDK_DIR)/include \
+		$(foreach name,$(SDK_MATH_NAMES),-D$(name)=sdk_$(name)) -c $< -o $@
+
+$(SDK_TEST_BUILD)/math_test: $(SDK_DIR)/tests/math_test.c $(SDK_TEST_BUILD)/math.o
+	@$(SDK_HOST_CC) $(SDK_TEST_FLAGS) -o $@ $^ -lm
+
+.PHONY: sdk-math-test
+sdk-math-test: $(SDK_TEST_BUILD)/math_test
+	@$<
+
+# One module: $(1) its name, $(2) its folder. An optional $(2)/module.mk
+# may set, for the module <name>:
+#   MODULE_EXTRA_SOURCES_<name>   C++ sources from elsewhere in the tree
+#                                 (paths from the repository root, e.g. engine/...)
+#   MODULE_EXTRA_CXXFLAGS_<name>  more C++ flags (e.g. -I. for "engine/..." includes)
+#   MODULE_CXX_STDLIB_<name> := 1 compile its C++ with MODULE_CXX_STDLIB_CXXFLAGS
 define aisos_module
+-include $(2)/module.mk
 MODULE_SOURCES_$(1) := $(wildcard $(2)/*.c $(2)/*.cpp $(2)/*.S)
-MODULE_OBJECTS_$(1) := $$(patsubst $(2)/%,$(MODULES_BUILD)/obj/$(1)/%.o,$$(MODULE_SOURCES_$(1)))
+MODULE_OBJECTS_$(1) := $$(patsubst $(2)/%,$(MODULES_BUILD)/obj/$(1)/%.o,$$(MODULE_SOURCES_$(1))) \
+	$$(patsubst %,$(MODULES_BUILD)/obj/$(1)/extra/%.o,$$(MODULE_EXTRA_SOURCES_$(1)))
+MODULE_OWN_CXXFLAGS_$(1) := $$(if $$(MODULE_CXX_STDLIB_$(1)),$(MODULE_CXX_STDLIB_CXXFLAGS),$(MODULE_CXXFLAGS)) $$(MODULE_EXTRA_CXXFLAGS_$(1))
 
 $(MODULES_BUILD)/obj/$(1)/%.c.o: $(2)/%.c
 	@mkdir -p $$(dir $$@)
@@ -111,7 +145,12 @@ $(MODULES_BUILD)/obj/$(1)/%.c.o: $(2)/%.c
 $(MODULES_BUILD)/obj/$(1)/%.cpp.o: $(2)/%.cpp
 	@mkdir -p $$(dir $$@)
 	@echo "  CXX     $$<"
-	@$(MODULE_CXX) $(MODULE_CXXFLAGS) -c $$< -o $$@
+	@$(MODULE_CXX) $$(MODULE_OWN_CXXFLAGS_$(1)) -c $$< -o $$@
+
+$(MODULES_BUILD)/obj/$(1)/extra/%.cpp.o: %.cpp
+	@mkdir -p $$(dir $$@)
+	@echo "  CXX     $$<"
+	@$(MODULE_CXX) $$(MODULE_OWN_CXXFLAGS_$(1)) -c $$< -o $$@
 
 $(MODULES_BUILD)/obj/$(1)/%.S.o: $(2)/%.S
 	@mkdir -p $$(dir $$@)
@@ -138,7 +177,7 @@ endef
 ifdef MODULE_DIR
 MODULE_FOLDERS := $(patsubst %/,%,$(MODULE_DIR))
 else
-MODULE_FOLDERS := $(patsubst %/manifest.json,%,$(wildcard $(MODULES_DIR)/*/manifest.json))
+MODULE_FOLDERS := $(patsubst %/manifest.json,%,$(wildcard $(MODULES_DIR)/*/manifest.json $(addsuffix /manifest.json,$(PRODUCT_MODULE_DIRS))))
 endif
 MODULE_NAMES := $(notdir $(MODULE_FOLDERS))
 $(foreach folder,$(MODULE_FOLDERS),$(eval $(call aisos_module,$(notdir $(folder)),$(folder))))
