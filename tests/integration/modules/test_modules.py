@@ -21,6 +21,7 @@ import hashlib
 import http.client
 import json
 import re
+import socket
 import statistics
 import struct
 import sys
@@ -63,6 +64,39 @@ def call(port, method, path, body=None, token=None, headers=None, timeout=120):
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
     finally:
         connection.close()
+
+
+def chunked_get(port, path, timeout=120):
+    """GET over a raw socket: (status line, headers, [(arrival time, chunk
+    payload)]) of a chunked response, to see how and when the body came, not
+    just its bytes. Times are time.monotonic() when the chunk was complete."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        arrivals = []  # (bytes received so far, time)
+        while True:
+            piece = connection.recv(65536)
+            if not piece:
+                break
+            data += piece
+            arrivals.append((len(data), time.monotonic()))
+    head, _, _ = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert headers.get("transfer-encoding") == "chunked", head
+    position = len(head) + 4
+    chunks = []
+    while True:
+        end_of_size = data.index(b"\r\n", position)
+        size = int(data[position:end_of_size].split(b";")[0], 16)
+        if size == 0:
+            break
+        start = end_of_size + 2
+        assert data[start + size:start + size + 2] == b"\r\n"
+        complete = next(t for received, t in arrivals if received >= start + size)
+        chunks.append((complete, data[start:start + size]))
+        position = start + size + 2
+    return lines[0], headers, chunks
 
 
 def wait_until(check, timeout, what, interval=0.5):
@@ -201,9 +235,19 @@ def test_hello_installs_lists_and_serves(guest, packages):
     assert status == 200 and body == payload
     assert headers["content-type"] == "application/x-aisos-test"
 
-    status, headers, body = guest.call("GET", "/hello/stream", admin=False)
-    assert status == 200 and body == b"".join(f"chunk {i}\n".encode() for i in range(10))
-    assert headers.get("transfer-encoding") == "chunked"
+    expected = [f"chunk {i}\n".encode() for i in range(10)]
+    status_line, headers, chunks = chunked_get(guest.port, "/hello/stream")
+    assert status_line.startswith("HTTP/1.1 200")
+    assert headers["content-type"].startswith("text/plain")
+    assert b"".join(payload for _, payload in chunks) == b"".join(expected)
+    # With 100 ms between the ten writes the body must stream: each write
+    # its own chunk, the first one on the wire long before the last (the
+    # kernel may merge writes that come back to back, as above).
+    _, _, chunks = chunked_get(guest.port, "/hello/stream?delay_ms=100")
+    assert [payload for _, payload in chunks] == expected
+    spread = chunks[-1][0] - chunks[0][0]
+    print(f"hello/stream: first to last chunk {spread * 1000:.0f} ms (writes span 900 ms)")
+    assert spread >= 0.5
 
     status, _, body = guest.call("GET", "/hello/info", admin=False)
     assert status == 200, body

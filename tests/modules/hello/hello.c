@@ -2,10 +2,12 @@
  *   GET  /hello         200 text/plain "hello from a module\n"
  *   POST /hello/echo    the request body back, with its content type
  *   GET  /hello/stream  "chunk 0\n" .. "chunk 9\n", one response_write each
+ *                       (?delay_ms=N: N ms between them)
  *   GET  /hello/info    system_info as JSON
  * and answers anything else under /hello/ with a JSON 404. */
 #include <aisos/sys.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char s_body[AISOS_REQUEST_BODY_MAX];
@@ -36,10 +38,20 @@ static void serve_info(const struct aisos_request* request)
     aisos_respond_str(request->id, 200, "application/json", json);
 }
 
+/* ?delay_ms=N (0..1000) pauses between writes, so a client can tell a
+ * response that streams from one the kernel holds back until the end. */
 static void serve_stream(const struct aisos_request* request)
 {
+    char value[16];
+    long delay_ms = 0;
+    if (aisos_request_query(request, "delay_ms", value, sizeof(value)))
+        delay_ms = strtol(value, NULL, 10);
+    if (delay_ms < 0 || delay_ms > 1000)
+        return error_response(request, 400, "delay_ms must be 0..1000");
     if (aisos_response_start(request->id, 200, "text/plain") >= 0) {
         for (int i = 0; i < 10; ++i) {
+            if (i && delay_ms)
+                aisos_sleep_ns(delay_ms * 1000000);
             char line[16];
             int length = snprintf(line, sizeof(line), "chunk %d\n", i);
             if (aisos_response_write(request->id, line, (size_t)length) < 0)
