@@ -91,10 +91,20 @@ class MockServer:
 
     def stop(self) -> None:
         if self._loop and self._server:
-            self._loop.call_soon_threadsafe(self._server.close)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread:
             self._thread.join(10)
+        if self._loop and not self._loop.is_running():
+            self._loop.close()
+
+    async def _shutdown(self) -> None:
+        # Connections chromium keeps open (idle keep-alive, preconnects) end here, not at garbage collection.
+        self._server.close()
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _run(self) -> None:
         self._loop = asyncio.new_event_loop()

@@ -165,7 +165,10 @@ def test_chat_with_the_llm_module(page, guest, tmp_path):
     wait_until(lambda: packages(guest.port, admin).get("llm", {}).get("state") == "running", BOOT_TIMEOUT,
                "the llm module to run")
 
-    # No model yet: the page says so and how to upload one.
+    # No model yet (the test image has no initrd, the disk is fresh): the page says so and how to upload one.
+    status, _, body = call(guest.port, "GET", "/v1/models", token=admin)
+    assert status == 503 or (status == 200 and json.loads(body)["data"] == []), \
+        f"expected no model on a fresh disk, /v1/models answered {status} {body[:200]!r}"
     page.login_ok("admin", ADMIN_PASSWORD)
     page.until(lambda d: page.visible("notice"), "no notice while /fs/models is empty")
     notice = page.find("#notice").text
