@@ -13,6 +13,8 @@ int64_t sys_config_get(const Arguments& arguments)
         return error_result(AISOS_EINVAL);
     if (auto copied = proc::copy_from_user(key, arguments.a0, arguments.a1); copied.is_error())
         return error_result(copied.error());
+    if (!is_module_buffer(arguments.a2, arguments.a3, BufferAccess::Write))
+        return error_result(AISOS_EFAULT);
     std::string_view name { key, arguments.a1 };
     const config::Config& settings = boot_settings();
     std::string_view value;

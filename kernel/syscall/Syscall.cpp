@@ -51,6 +51,7 @@ constexpr Handler s_handlers[AISOS_SYS_COUNT] = {
     sys_metrics_publish,
     sys_config_get,
 };
+static_assert(AISOS_SYS_EXIT == AISOS_SYS_EXIT_NUMBER && AISOS_SYS_THREAD_EXIT == AISOS_SYS_THREAD_EXIT_NUMBER);
 static_assert(AISOS_SYS_COUNT == 29, "a call was added to abi.h: add its handler here");
 
 } // namespace

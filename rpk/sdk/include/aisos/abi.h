@@ -10,8 +10,11 @@
  *   including all vector registers, is preserved.
  *
  * Every pointer and length is checked by the kernel: a pointer outside the
- * module's mapped memory gives -AISOS_EFAULT, never a crash. Strings are
- * passed as (pointer, length) and need no terminating NUL.
+ * module's mapped memory gives -AISOS_EFAULT, never a crash. A buffer
+ * (pointer, length) must be mapped as a whole (and writable when the kernel
+ * fills it), even when the result is shorter. Strings are passed as
+ * (pointer, length) and need no terminating NUL. Unknown flag bits and
+ * out-of-range enum values give -AISOS_EINVAL.
  *
  * Paths are /fs paths without the "/fs" prefix ("/models/x.gguf"); a module
  * may touch only what its manifest's permissions name.
@@ -22,10 +25,15 @@
 #ifndef AISOS_ABI_H
 #define AISOS_ABI_H
 
+#define AISOS_ABI_VERSION 1
+
+/* Assembly (crt0.S) may include this header for the call numbers below. */
+#define AISOS_SYS_EXIT_NUMBER 0
+#define AISOS_SYS_THREAD_EXIT_NUMBER 5
+
+#ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>
-
-#define AISOS_ABI_VERSION 1
 
 /* ---- call numbers ---------------------------------------------------- */
 enum aisos_syscall {
@@ -173,4 +181,5 @@ struct aisos_gpu_info {
     char name[64];             /* NUL-terminated, e.g. "NVIDIA A100" or "NVIDIA device 20b0" */
 };
 
+#endif /* __ASSEMBLER__ */
 #endif /* AISOS_ABI_H */
