@@ -632,7 +632,7 @@ void run_job(Worker& worker, Job& job)
     if (job.websocket) {
         if (!run.client_gone) {
             run.scratch.clear();
-            if (format_ws_done(run.scratch, canceled ? "stop" : finish, usage).is_error() == false)
+            if (!format_ws_done(run.scratch, canceled ? "stop" : finish, usage).is_error())
                 write_piece(run, run.scratch.view());
         }
         return;
@@ -898,10 +898,10 @@ extern "C" int main()
     {
         ModelList list;
         size_t index = 0;
-        if (list_models(list).is_error() == false && resolve_model(list.entries.data(), list.entries.size(), {}, s_default_model, index) == ResolveResult::Found) {
+        if (!list_models(list).is_error() && resolve_model(list.entries.data(), list.entries.size(), {}, s_default_model, index) == ResolveResult::Found) {
             char name[s_name_max];
             snprintf(name, sizeof(name), "%.*s", (int)list.entries[index].name.size(), list.entries[index].name.data());
-            if (auto loaded = acquire_model(name); loaded.is_error() == false)
+            if (auto loaded = acquire_model(name); !loaded.is_error())
                 release_model(loaded.value());
         } else {
             aisos_log("no model under /fs/models yet; upload one with PUT /fs/models/<name>.gguf");
