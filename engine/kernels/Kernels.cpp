@@ -121,6 +121,16 @@ GemmFn KernelSet::gemm_for(TensorType type) const
     }
 }
 
+DotRowsFn KernelSet::dot_rows_for(TensorType type) const
+{
+    switch (type) {
+    case TensorType::Q4_0: return dot_rows_q4_0;
+    case TensorType::Q4_1: return dot_rows_q4_1;
+    case TensorType::Q8_0: return dot_rows_q8_0;
+    default: return nullptr;
+    }
+}
+
 void pack_q8_tiles(u8 const* rows, size_t row_stride, u32 columns, size_t n, void* tiles)
 {
     size_t nb = n / QK;

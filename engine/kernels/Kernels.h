@@ -76,6 +76,12 @@ void pack_q8_tiles(u8 const* rows, size_t row_stride, u32 columns, size_t n, voi
 // c < columns; weight rows w_row_bytes apart; scratch of gemm_scratch_bytes(n).
 using GemmFn = void (*)(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
 
+// Decode (one token) for the 32-element block types: out[r] = dot(weight
+// row r, activation row a) for r < rows (1..s_dot_rows), weight rows
+// w_row_bytes apart. Several rows share each loaded activation block.
+constexpr u32 s_dot_rows = 4;
+using DotRowsFn = void (*)(void const* w, size_t w_row_bytes, u32 rows, void const* a, size_t n, float* out);
+
 struct KernelSet {
     KernelIsa isa;
     QuantizeFn quantize_q8;
@@ -93,9 +99,13 @@ struct KernelSet {
     GemmFn gemm_q4_0;
     GemmFn gemm_q4_1;
     GemmFn gemm_q8_0;
+    DotRowsFn dot_rows_q4_0;
+    DotRowsFn dot_rows_q4_1;
+    DotRowsFn dot_rows_q8_0;
 
     DotFn dot_for(TensorType) const;
     GemmFn gemm_for(TensorType) const; // nullptr: no batched kernel, use dot_for per row
+    DotRowsFn dot_rows_for(TensorType) const; // nullptr: use dot_for per row
     QuantizeFn quantize_for(ActivationFormat) const; // nullptr for F32
 };
 

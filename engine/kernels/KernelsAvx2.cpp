@@ -438,6 +438,9 @@ static KernelSet const s_avx2_set {
     nullptr, // no AVX2 GEMM yet: batches use the row kernels
     nullptr,
     nullptr,
+    nullptr, // decode: one row at a time
+    nullptr,
+    nullptr,
 };
 
 KernelSet const& avx2_kernel_set() { return s_avx2_set; }

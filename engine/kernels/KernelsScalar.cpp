@@ -499,6 +499,9 @@ KernelSet const& scalar_kernel_set()
         scalar::gemm_q4_0,
         scalar::gemm_q4_1,
         scalar::gemm_q8_0,
+        nullptr, // decode: one row at a time through dot_for
+        nullptr,
+        nullptr,
     };
     return set;
 }

@@ -245,6 +245,17 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
                     }
                     continue;
                 }
+                if (DotRowsFn dot_rows = step.batch == 1 && !dequantize ? m_kernels.dot_rows_for(w.type) : nullptr) {
+                    for (u64 r0 = lo; r0 < hi; r0 += s_dot_rows) {
+                        u32 rows = hi - r0 < s_dot_rows ? static_cast<u32>(hi - r0) : s_dot_rows;
+                        float result[s_dot_rows];
+                        dot_rows(w.row(r0), w.row_bytes, rows, act, w.cols, result);
+                        float* out = target.out + r0;
+                        for (u32 k = 0; k < rows; ++k)
+                            out[k] = target.accumulate ? out[k] + result[k] : result[k];
+                    }
+                    continue;
+                }
                 for (u64 r = lo; r < hi; ++r) {
                     void const* row = w.row(r);
                     if (dequantize) {
@@ -277,6 +288,9 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
         float* scratch = m_precision == ActivationPrecision::Float32 ? m_row_scratch.data() + size_t(index) * (m_row_scratch.size() / count) : nullptr;
         bool gelu = c.activation == FeedForwardActivation::GeluTanh;
         bool gemm = use_gemm(*step.gate, step.batch) && use_gemm(*step.up, step.batch);
+        bool rows_path = step.batch == 1 && m_precision == ActivationPrecision::Int8;
+        DotRowsFn gate_rows = rows_path ? m_kernels.dot_rows_for(step.gate->type) : nullptr;
+        DotRowsFn up_rows = rows_path ? m_kernels.dot_rows_for(step.up->type) : nullptr;
         for (;;) {
             u64 begin = u64(m_next_chunk.fetch_add(1, std::memory_order_relaxed)) * rows_per_chunk;
             if (begin >= step.gate->rows)
@@ -295,6 +309,17 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
                             m_hb[size_t(b) * c.n_ff + r0 + k] = (gelu ? gelu_tanh(gv) : silu(gv)) * u[b * s_gemm_rows + k];
                         }
                     }
+                }
+                continue;
+            }
+            if (gate_rows && up_rows) {
+                for (u64 r0 = begin; r0 < end; r0 += s_dot_rows) {
+                    u32 rows = end - r0 < s_dot_rows ? static_cast<u32>(end - r0) : s_dot_rows;
+                    float g[s_dot_rows], u[s_dot_rows];
+                    gate_rows(step.gate->row(r0), step.gate->row_bytes, rows, gate_act, c.n_embd, g);
+                    up_rows(step.up->row(r0), step.up->row_bytes, rows, up_act, c.n_embd, u);
+                    for (u32 k = 0; k < rows; ++k)
+                        m_hb[r0 + k] = (gelu ? gelu_tanh(g[k]) : silu(g[k])) * u[k];
                 }
                 continue;
             }

@@ -405,6 +405,42 @@ TEST(Kernels, GemmExactOnIntegerValuedInputs)
     }
 }
 
+TEST(Kernels, DotRowsMatchesRowDot)
+{
+    std::mt19937 rng(8);
+    auto const& ref = scalar_kernel_set();
+    for (auto isa : simd_isas()) {
+        auto const& set = kernel_set(isa);
+        for (auto type : s_gemm_types) {
+            if (!set.dot_rows_for(type))
+                continue;
+            for (size_t n : { 32u, 96u, 544u, 2048u }) {
+                for (u32 rows = 1; rows <= s_dot_rows; ++rows) {
+                    size_t row_bytes = tensor_row_bytes(type, n).value();
+                    std::vector<u8> w;
+                    for (u32 r = 0; r < rows; ++r) {
+                        auto row = random_row(type, n, rng);
+                        w.insert(w.end(), row.begin(), row.end());
+                    }
+                    auto x = random_floats(n, rng);
+                    std::vector<u8> act(activation_row_bytes(ActivationFormat::Q8, n));
+                    scalar::quantize_q8(x.data(), act.data(), n);
+                    float got[s_dot_rows + 1];
+                    got[rows] = -12345.0f;
+                    set.dot_rows_for(type)(w.data(), row_bytes, rows, act.data(), n, got);
+                    EXPECT_EQ(got[rows], -12345.0f) << "wrote past `rows`";
+                    for (u32 r = 0; r < rows; ++r) {
+                        float expected;
+                        ref.dot_for(type)(w.data() + r * row_bytes, act.data(), 0, 1, n, &expected);
+                        EXPECT_NEAR(got[r], expected, 1e-4 * (std::fabs(expected) + std::sqrt(float(n))))
+                            << kernel_isa_name(isa) << " " << tensor_type_name(type) << " n=" << n << " rows=" << rows << " r=" << r;
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST(Kernels, DetectReturnsSupportedIsa)
 {
     EXPECT_TRUE(kernel_isa_supported(detect_kernel_isa()));
