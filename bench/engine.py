@@ -7,7 +7,8 @@ One run, same machine, same model file, same thread count:
   - models: SmolLM2-135M-Instruct Q4_1 (tools/fetch_model.py) and a random-weight
     ~1.1B Llama (TinyLlama shape) written by this script as Q4_0 and Q8_0 GGUF;
   - prefill: a 128-token prompt; decode: 64 tokens (llama-bench pp128 / tg64;
-    aisos-llm --ids with 128 ids, -n 64, greedy), best of --reps runs;
+    aisos-llm --ids with 128 ids, -n 64, greedy, --ignore-eos so that it decodes all 64 like
+    llama-bench), best of --reps runs;
   - memory bandwidth: a streaming read over 1 GiB with all threads (own C
     program, bench/engine/membw.c), so decode can be read against its
     roofline: tokens/s <= bandwidth / model bytes read per token;
@@ -230,7 +231,7 @@ def bench_aisos(binary, model, threads, reps, prompt_ids):
     best = None
     for _ in range(reps):
         _, stderr, rss = run_measured([binary, "-m", model, "--ids", " ".join(map(str, prompt_ids)),
-                                       "-n", DECODE_TOKENS, "--temp", "0", "-t", threads])
+                                       "-n", DECODE_TOKENS, "--temp", "0", "-t", threads, "--ignore-eos"])
         m = re.search(r"prefill: (\d+) tokens, ([0-9.]+) tok/s; decode: (\d+) tokens, ([0-9.]+) tok/s", stderr)
         if not m:
             raise RuntimeError("aisos-llm printed no speed line:\n" + stderr[-2000:])

@@ -41,6 +41,7 @@ struct Options {
     bool info { false };
     std::optional<std::string> kernels;
     bool f32_activations { false };
+    bool ignore_eos { false };
     std::vector<std::string> stops;
 };
 
@@ -57,6 +58,7 @@ void print_usage()
         "  --top-k K --top-p P --min-p P --repeat-penalty R --seed S\n"
         "  --ctx N                 context length limit (default: model's, capped at 4096)\n"
         "  --stop TEXT             stop sequence (repeatable)\n"
+        "  --ignore-eos            keep generating past end-of-generation tokens (benchmarks: always -n tokens)\n"
         "  --tokenize              print the prompt's token ids and exit\n"
         "  --tokenizer-json PATH   use this tokenizer.json alone (with --tokenize / --detokenize)\n"
         "  --detokenize \"ID ...\"   print the text of these ids and exit\n"
@@ -153,6 +155,7 @@ Options parse_options(int argc, char** argv)
         } else if (a == "--info") o.info = true;
         else if (a == "--kernels") o.kernels = need(i);
         else if (a == "--f32-activations") o.f32_activations = true;
+        else if (a == "--ignore-eos") o.ignore_eos = true;
         else if (a == "-h" || a == "--help") {
             print_usage();
             std::exit(0);
@@ -370,6 +373,7 @@ int main(int argc, char** argv)
     std::vector<std::string_view> stops(o.stops.begin(), o.stops.end());
     GenerationOptions options;
     options.max_new_tokens = o.max_new_tokens;
+    options.ignore_end_of_generation = o.ignore_eos;
     options.sampling = o.sampling;
     options.stop_sequences = stops.data();
     options.stop_sequence_count = stops.size();

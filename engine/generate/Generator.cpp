@@ -118,7 +118,7 @@ ErrorOr<GenerationResult> generate(Session& session, Tokenizer const& tokenizer,
         if (callbacks.on_logits)
             callbacks.on_logits(callbacks.context, session.logits(), session.vocab_size());
         u32 token = TRY(sampler.sample(session.logits(), history.data(), history.size()));
-        if (tokenizer.is_end_of_generation(token)) {
+        if (!options.ignore_end_of_generation && tokenizer.is_end_of_generation(token)) {
             result.reason = StopReason::EndOfGeneration;
             break;
         }

@@ -39,6 +39,8 @@ struct GenerationOptions {
     std::string_view const* stop_sequences { nullptr };
     size_t stop_sequence_count { 0 };
     std::atomic<bool> const* cancel { nullptr };
+    // Sample on past end-of-generation tokens (benchmarks that must decode max_new_tokens).
+    bool ignore_end_of_generation { false };
 };
 
 struct GenerationResult {

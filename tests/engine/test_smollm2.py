@@ -38,9 +38,10 @@ def prompt_ids(tokenizer, text, chat):
 def test_greedy_32_steps(cli, smollm2_path, smollm2_digest, smollm2_tokenizer, oracle_cache, tmp_path, report,
                         name, text, chat):
     prompt = prompt_ids(smollm2_tokenizer, text, chat)
-    engine_ids, engine_logits = cli.generate(smollm2_path, prompt, STEPS, tmp_path)
-    assert len(engine_ids) >= STEPS, (
-        f"only {len(engine_ids)} tokens before end of generation; pick a prompt with a longer answer")
+    # --ignore-eos: every prompt is compared for all 32 steps, even when a near-tie early on
+    # (8-bit activations make float summation order visible) leads to an earlier end of text.
+    engine_ids, engine_logits = cli.generate(smollm2_path, prompt, STEPS, tmp_path, extra=("--ignore-eos",))
+    assert len(engine_ids) >= STEPS, f"only {len(engine_ids)} tokens although --ignore-eos was given"
     engine_ids = engine_ids[:STEPS]
     engine_logits = engine_logits[:STEPS * smollm2_tokenizer.get_vocab_size()]
     oracle = cached_oracle_rows(oracle_cache, smollm2_path, smollm2_digest, prompt, engine_ids)

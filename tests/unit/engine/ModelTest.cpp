@@ -2,6 +2,7 @@
 // a byte-level tokenizer), loaded and run end to end.
 
 #include "GgufBuilder.h"
+#include "engine/format/Gguf.h"
 #include "engine/generate/Generator.h"
 #include "engine/kernels/Kernels.h"
 #include "engine/model/Session.h"
@@ -250,6 +251,53 @@ TEST_F(TinyModel, ScalarAndSimdKernelsAgree)
     auto b = run(tokens, 2, detect_kernel_isa(), false);
     for (size_t i = 0; i < a.size(); ++i)
         EXPECT_NEAR(a[i], b[i], 2e-3f * (1 + std::fabs(a[i])));
+}
+
+TEST_F(TinyModel, ScalarAndSimdKernelsAgreeOnBatches)
+{
+    // 21 tokens: one pass through the batched GEMM (16-token tiles, the
+    // second partial) in every kernel set that has one.
+    std::vector<u32> tokens;
+    for (u32 i = 0; i < 21; ++i)
+        tokens.push_back((i * 37 + 5) % 250);
+    auto a = run(tokens, 2, KernelIsa::Scalar, false);
+    auto b = run(tokens, 2, detect_kernel_isa(), false);
+    auto c = run(tokens, 1, detect_kernel_isa(), true);
+    for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_NEAR(a[i], b[i], 2e-3f * (1 + std::fabs(a[i])));
+        EXPECT_NEAR(b[i], c[i], 2e-3f * (1 + std::fabs(b[i])));
+    }
+}
+
+TEST_F(TinyModel, IgnoreEndOfGenerationDecodesEveryToken)
+{
+    std::unique_ptr<Model> model(MUST(Model::load(s_path.c_str())));
+    std::unique_ptr<ThreadPool, void (*)(ThreadPool*)> pool(MUST(platform_create_thread_pool(2)), platform_destroy_thread_pool);
+    // A tokenizer for which every token ends generation.
+    std::vector<u8> file;
+    {
+        FILE* f = std::fopen(s_path.c_str(), "rb");
+        ASSERT_NE(f, nullptr);
+        u8 buffer[4096];
+        for (size_t got; (got = std::fread(buffer, 1, sizeof(buffer), f)) > 0;)
+            file.insert(file.end(), buffer, buffer + got);
+        std::fclose(f);
+    }
+    auto gguf = MUST(GgufFile::parse(file.data(), file.size()));
+    Tokenizer ending;
+    MUST(Tokenizer::load_from_gguf(gguf, ending));
+    for (u32 id = 0; id < s_vocab; ++id)
+        MUST(ending.add_end_of_generation(id));
+    u32 prompt[] = { 72, 105 };
+    for (bool ignore : { false, true }) {
+        std::unique_ptr<Session> session(MUST(Session::create(*model, *pool, kernel_set(detect_kernel_isa()), 64)));
+        GenerationOptions options;
+        options.max_new_tokens = 9;
+        options.ignore_end_of_generation = ignore;
+        auto result = MUST(generate(*session, ending, prompt, 2, options, GenerationCallbacks {}));
+        EXPECT_EQ(result.generated_tokens, ignore ? 9u : 0u);
+        EXPECT_EQ(result.reason, ignore ? StopReason::MaxTokens : StopReason::EndOfGeneration);
+    }
 }
 
 TEST_F(TinyModel, ContextLimitIsAnError)
