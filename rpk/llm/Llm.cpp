@@ -94,6 +94,9 @@ struct Metrics {
     u64 ttft_microseconds { 0 };              // last generation
     u32 queue_depth { 0 };
     u32 active { 0 };
+    // The aisos_llm_model_loaded lines, rebuilt when the loaded set changes
+    // (so that publishing never waits for a model that is loading).
+    char model_lines[s_max_loaded * (2 * s_name_max + 48) + 64] {};
 };
 Metrics s_metrics;
 
@@ -106,9 +109,36 @@ struct LoadedModel {
 LoadedModel s_models[s_max_loaded];
 aisos_mutex_t s_models_mutex AISOS_MUTEX_INIT;
 
+// Called with s_models_mutex held.
+void update_model_lines()
+{
+    char lines[sizeof(Metrics::model_lines)];
+    size_t n = static_cast<size_t>(snprintf(lines, sizeof(lines), "# TYPE aisos_llm_model_loaded gauge\n"));
+    for (auto const& slot : s_models) {
+        if (!slot.model)
+            continue;
+        // Label values are escaped per the exposition format.
+        char label[2 * s_name_max];
+        size_t l = 0;
+        for (char const* c = slot.name; *c && l + 2 < sizeof(label); ++c) {
+            if (*c == '"' || *c == '\\')
+                label[l++] = '\\';
+            label[l++] = *c;
+        }
+        label[l] = 0;
+        if (n < sizeof(lines))
+            n += static_cast<size_t>(snprintf(lines + n, sizeof(lines) - n, "aisos_llm_model_loaded{model=\"%s\"} 1\n", label));
+    }
+    Lock lock(s_metrics.mutex);
+    memcpy(s_metrics.model_lines, lines, sizeof(lines));
+}
+
 void publish_metrics()
 {
-    static char text[4096];
+    // One text buffer, one publisher at a time.
+    static aisos_mutex_t s_publish_mutex AISOS_MUTEX_INIT;
+    static char text[8192];
+    Lock publish_lock(s_publish_mutex);
     size_t n = 0;
     auto put = [&](char const* format, auto... values) {
         if (n < sizeof(text)) {
@@ -134,24 +164,7 @@ void publish_metrics()
             (unsigned long long)(s_metrics.decode_milli_tokens_per_second / 1000), (unsigned long long)(s_metrics.decode_milli_tokens_per_second % 1000));
         put("# HELP aisos_llm_time_to_first_token_seconds Time to first token of the last generation.\n# TYPE aisos_llm_time_to_first_token_seconds gauge\naisos_llm_time_to_first_token_seconds %llu.%06llu\n",
             (unsigned long long)(s_metrics.ttft_microseconds / 1000000), (unsigned long long)(s_metrics.ttft_microseconds % 1000000));
-    }
-    {
-        Lock lock(s_models_mutex);
-        put("%s", "# TYPE aisos_llm_model_loaded gauge\n");
-        for (auto const& slot : s_models)
-            if (slot.model) {
-                // Label values: the kernel accepts printable text; quotes and
-                // backslashes are escaped per the exposition format.
-                char label[2 * s_name_max];
-                size_t l = 0;
-                for (char const* c = slot.name; *c && l + 2 < sizeof(label); ++c) {
-                    if (*c == '"' || *c == '\\')
-                        label[l++] = '\\';
-                    label[l++] = *c;
-                }
-                label[l] = 0;
-                put("aisos_llm_model_loaded{model=\"%s\"} 1\n", label);
-            }
+        put("%s", s_metrics.model_lines);
     }
     aisos_sys_metrics_publish(text, n < sizeof(text) ? n : sizeof(text) - 1);
 }
@@ -241,6 +254,7 @@ ErrorOr<LoadedModel*> acquire_model(char const* name)
         aisos_logf("unloading model %s (least recently used)", victim->name);
         delete victim->model;
         victim->model = nullptr;
+        update_model_lines();
     }
     char path[s_name_max + 16];
     snprintf(path, sizeof(path), "/models/%s", name);
@@ -257,6 +271,7 @@ ErrorOr<LoadedModel*> acquire_model(char const* name)
     snprintf(victim->name, sizeof(victim->name), "%s", name);
     victim->references = 1;
     victim->last_used = now;
+    update_model_lines();
     auto const& c = victim->model->config();
     aisos_logf("loaded %s in %llu ms: %u layers, embedding %u, vocabulary %u, context %u, chat template %s", name,
         (unsigned long long)((static_cast<u64>(aisos_now_ns()) - start) / 1000000), c.n_layers, c.n_embd, c.n_vocab, c.context_length,
@@ -626,8 +641,13 @@ void run_job(Worker& worker, Job& job)
         if (run.first_token_ns)
             s_metrics.ttft_microseconds = (run.first_token_ns - job.received_ns) / 1000;
     }
-    aisos_logf("%s %s: %u prompt + %u generated tokens, %s%s", model_name, run.id_text, result.prompt_tokens, result.generated_tokens,
-        engine::stop_reason_name(result.reason), canceled ? " (canceled: stopped early)" : "");
+    // Speeds in tokens per second, to three decimals, without floating point formatting.
+    u64 prefill_milli = result.prefill_ns ? u64(result.prompt_tokens) * 1000000000000ull / result.prefill_ns : 0;
+    u64 decode_milli = result.decode_ns ? u64(result.decode_evaluations) * 1000000000000ull / result.decode_ns : 0;
+    aisos_logf("%s %s: %u prompt + %u generated tokens, %s%s; prefill %llu.%03llu tok/s, decode %llu.%03llu tok/s", model_name, run.id_text,
+        result.prompt_tokens, result.generated_tokens, engine::stop_reason_name(result.reason), canceled ? " (canceled: stopped early)" : "",
+        (unsigned long long)(prefill_milli / 1000), (unsigned long long)(prefill_milli % 1000), (unsigned long long)(decode_milli / 1000),
+        (unsigned long long)(decode_milli % 1000));
 
     if (job.websocket) {
         if (!run.client_gone) {
