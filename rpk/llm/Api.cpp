@@ -25,7 +25,8 @@ void ApiError::set(u32 code, std::string_view first, std::string_view second, st
 
 namespace {
 
-constexpr u32 max_tokens_limit = 8192;
+// Generation also ends when the context is full (finish_reason "length").
+constexpr u32 max_tokens_limit = 65536;
 
 bool parse_object(std::string_view body, GenerationRequest& request, ApiError& error)
 {
@@ -47,7 +48,7 @@ bool parse_options(JsonDocument const& document, JsonValue const& o, GenerationR
 {
     if (auto const* v = document.get(o, "max_tokens"); v && !v->is_null()) {
         if (!v->is_number() || !v->is_integer || v->integer < 1 || v->integer > max_tokens_limit) {
-            error.set(400, "\"max_tokens\" must be an integer from 1 to 8192");
+            error.set(400, "\"max_tokens\" must be an integer from 1 to 65536");
             return false;
         }
         request.max_tokens = static_cast<u32>(v->integer);
@@ -208,7 +209,7 @@ bool parse_chat_completions(std::string_view body, GenerationRequest& request, A
         return false;
     if (auto const* v = request.document.get(root, "max_completion_tokens"); v && !v->is_null()) {
         if (!v->is_number() || !v->is_integer || v->integer < 1 || v->integer > max_tokens_limit) {
-            error.set(400, "\"max_completion_tokens\" must be an integer from 1 to 8192");
+            error.set(400, "\"max_completion_tokens\" must be an integer from 1 to 65536");
             return false;
         }
         request.max_tokens = static_cast<u32>(v->integer);
