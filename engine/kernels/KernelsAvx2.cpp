@@ -6,6 +6,7 @@
 #if defined(__x86_64__)
 
 #    include <cmath>
+#    include <cstring>
 #    include <immintrin.h>
 
 #    define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
@@ -351,6 +352,144 @@ AVX2_TARGET float dot_q6_k_one(BlockQ6_K const* x, BlockQ8K const* y, size_t nb)
     return hsum_ps(acc) - offset;
 }
 
+// ---- GEMM (prefill) on AVX2: the AVX-512 tile layout, 8 tokens per register ----
+//
+// No vpdpbusd: vpmaddubsw (u8 x s8 -> saturating i16 pairs) then vpmaddwd.
+// Q4 nibbles (<= 15) never saturate: 2 * 15 * 127. Q8_0 uses the sign trick
+// instead of +128 (2 * 255 * 127 would): |w| meets sign(w) * a, 2 * 128 * 127.
+
+enum class GemmKind {
+    Q4_0,
+    Q4_1,
+    Q8_0,
+};
+
+template<GemmKind K>
+AVX2_TARGET void decode_gemm_rows(void const* w, size_t w_row_bytes, u32 rows, size_t nb, u8* scratch)
+{
+    __m128i const mask = _mm_set1_epi8(0x0F);
+    for (size_t k = 0; k < nb; ++k, scratch += s_gemm_weight_block_bytes) {
+        float* d = reinterpret_cast<float*>(scratch + QK * s_gemm_rows);
+        float* bias = d + s_gemm_rows;
+        for (u32 r = 0; r < s_gemm_rows; ++r) {
+            u8* u = scratch + r * QK;
+            if (r >= rows) {
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(u), _mm256_setzero_si256());
+                d[r] = 0;
+                bias[r] = 0;
+                continue;
+            }
+            u8 const* row = static_cast<u8 const*>(w) + r * w_row_bytes;
+            if constexpr (K == GemmKind::Q8_0) {
+                auto const& x = reinterpret_cast<BlockQ8_0 const*>(row)[k];
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(u), _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x.qs)));
+                d[r] = half(x.d);
+                bias[r] = 0; // signed weights as they are (see above)
+            } else {
+                u8 const* qs;
+                if constexpr (K == GemmKind::Q4_0) {
+                    auto const& x = reinterpret_cast<BlockQ4_0 const*>(row)[k];
+                    qs = x.qs;
+                    d[r] = half(x.d);
+                    bias[r] = -8.0f * d[r];
+                } else {
+                    auto const& x = reinterpret_cast<BlockQ4_1 const*>(row)[k];
+                    qs = x.qs;
+                    d[r] = half(x.d);
+                    bias[r] = half(x.m);
+                }
+                __m128i raw = _mm_loadu_si128(reinterpret_cast<__m128i const*>(qs));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(u), _mm_and_si128(raw, mask));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(u + 16), _mm_and_si128(_mm_srli_epi16(raw, 4), mask));
+            }
+        }
+    }
+}
+
+AVX2_TARGET inline __m256i broadcast32(u8 const* p)
+{
+    i32 v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+// Tokens [half * 8, half * 8 + 8) of one 16-token tile against all rows.
+template<GemmKind K>
+AVX2_TARGET void gemm_half_tile(u8 const* scratch, u8 const* tile, size_t nb, u32 half, __m256* acc)
+{
+    __m256i const ones = _mm256_set1_epi16(1);
+    for (u32 r = 0; r < s_gemm_rows; ++r)
+        acc[r] = _mm256_setzero_ps();
+    for (size_t k = 0; k < nb; ++k, scratch += s_gemm_weight_block_bytes, tile += s_gemm_tile_block_bytes) {
+        __m256i a[QK / 4];
+        for (u32 j = 0; j < QK / 4; ++j)
+            a[j] = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(tile + 64 * j + 32 * half));
+        __m256 da = _mm256_loadu_ps(reinterpret_cast<float const*>(tile + QK * s_gemm_columns) + 8 * half);
+        __m256 sa = _mm256_loadu_ps(reinterpret_cast<float const*>(tile + QK * s_gemm_columns) + s_gemm_columns + 8 * half);
+        float const* dw = reinterpret_cast<float const*>(scratch + QK * s_gemm_rows);
+        for (u32 r = 0; r < s_gemm_rows; ++r) {
+            u8 const* u = scratch + r * QK;
+            __m256i s16 = _mm256_setzero_si256();
+            __m256i s32 = _mm256_setzero_si256();
+            for (u32 j = 0; j < QK / 4; ++j) {
+                __m256i wb = broadcast32(u + 4 * j);
+                __m256i p;
+                if constexpr (K == GemmKind::Q8_0)
+                    p = _mm256_maddubs_epi16(_mm256_sign_epi8(wb, wb), _mm256_sign_epi8(a[j], wb));
+                else
+                    p = _mm256_maddubs_epi16(wb, a[j]);
+                // Q4: pairs <= 3810 in magnitude, so two may be summed in i16 first.
+                if constexpr (K != GemmKind::Q8_0) {
+                    if (j % 2 == 0) {
+                        s16 = p;
+                        continue;
+                    }
+                    p = _mm256_add_epi16(s16, p);
+                }
+                s32 = _mm256_add_epi32(s32, _mm256_madd_epi16(p, ones));
+            }
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32), _mm256_mul_ps(da, _mm256_set1_ps(dw[r])), acc[r]);
+            if constexpr (K != GemmKind::Q8_0)
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw[s_gemm_rows + r]), sa, acc[r]);
+        }
+    }
+}
+
+template<GemmKind K>
+AVX2_TARGET void gemm(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    size_t nb = n / QK;
+    auto* decoded = static_cast<u8*>(scratch);
+    decode_gemm_rows<K>(w, w_row_bytes, rows, nb, decoded);
+    for (u32 first = 0; first < columns; first += 8) {
+        __m256 acc[s_gemm_rows];
+        u8 const* tile = static_cast<u8 const*>(tiles) + size_t(first / s_gemm_columns) * nb * s_gemm_tile_block_bytes;
+        gemm_half_tile<K>(decoded, tile, nb, (first % s_gemm_columns) / 8, acc);
+        u32 count = columns - first < 8 ? columns - first : 8;
+        for (u32 r = 0; r < rows; ++r) {
+            float lanes[8];
+            _mm256_storeu_ps(lanes, acc[r]);
+            for (u32 c = 0; c < count; ++c)
+                out[(first + c) * s_gemm_rows + r] = lanes[c];
+        }
+    }
+}
+
+void gemm_q4_0(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    gemm<GemmKind::Q4_0>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
+}
+
+void gemm_q4_1(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    gemm<GemmKind::Q4_1>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
+}
+
+void gemm_q8_0(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    gemm<GemmKind::Q8_0>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
+}
+
 } // namespace
 
 namespace avx2 {
@@ -435,9 +574,9 @@ static KernelSet const s_avx2_set {
     avx2::dot_q5_k,
     avx2::dot_q6_k,
     avx2::axpy,
-    nullptr, // no AVX2 GEMM yet: batches use the row kernels
-    nullptr,
-    nullptr,
+    gemm_q4_0,
+    gemm_q4_1,
+    gemm_q8_0,
     nullptr, // decode: one row at a time
     nullptr,
     nullptr,
