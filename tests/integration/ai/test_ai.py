@@ -39,7 +39,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "tests"))
-from qemu import Machine, MachineConfig, derive_image, kvm_usable  # noqa: E402
+from qemu import Machine, MachineConfig, derive_image  # noqa: E402
 
 BOOT_TIMEOUT = 600
 # One request: a tiny model answers in seconds under TCG; loading and the
@@ -390,9 +390,10 @@ def test_second_model_selected_by_name(guest):
 
 @pytest.mark.skipif(not SMOLLM2.is_file(), reason=f"{SMOLLM2} absent (tools/fetch_model.py fetches it)")
 def test_smollm2_short_answer(guest):
-    # Under TCG on a loaded 2-core host the prefill alone took over 15 minutes.
-    if os.environ.get("AISOS_AI_SMOLLM2") != "1" and not kvm_usable()[0]:
-        pytest.skip("no KVM: SmolLM2 in a TCG guest is too slow for the suite; AISOS_AI_SMOLLM2=1 runs it anyway")
+    # About 2.5 minutes under TCG on a loaded 2-core host (37 prompt tokens
+    # through the chat template, 8 generated); AISOS_AI_SKIP_SMOLLM2=1 skips it.
+    if os.environ.get("AISOS_AI_SKIP_SMOLLM2") == "1":
+        pytest.skip("AISOS_AI_SKIP_SMOLLM2=1")
     guest.upload("smollm2.gguf", SMOLLM2)
     started = time.monotonic()
     response = guest.post("/ai", json={"prompt": "What is the capital of France?", "model": "smollm2.gguf",
