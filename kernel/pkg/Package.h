@@ -50,6 +50,7 @@ struct Package {
     ModuleService* service { nullptr };
     std::atomic<bool> exited { false };
     bool removing { false };
+    bool restart_requested { false }; // POST /pkg/<name>/restart: start again at once
     // An installed newer version waiting for the old process to end.
     rpk::Manifest* pending_manifest { nullptr };
     uint8_t* pending_image { nullptr };

@@ -138,6 +138,11 @@ void handle_exit(Package& package, uint64_t now)
         package.used = false;
         return;
     }
+    if (package.restart_requested) {
+        package.restart_requested = false;
+        start_process(package, now);
+        return;
+    }
     if (package.pending_manifest) {
         free_image(package.manifest, package.image);
         package.manifest = package.pending_manifest;
@@ -382,6 +387,22 @@ ErrorOr<void> remove(std::string_view name)
     if (package->pending_manifest)
         free_image(package->pending_manifest, package->pending_image);
     package->used = false;
+    return {};
+}
+
+ErrorOr<void> restart(std::string_view name)
+{
+    Package* package = find(name);
+    if (!package || package->removing)
+        return Error::not_found("no such package");
+    if (!package->process) {
+        // Stopped or waiting out a backoff: start now.
+        package->backoff_ns = 0;
+        start_process(*package, time::uptime_ns());
+        return {};
+    }
+    package->restart_requested = true;
+    package->process->kill(proc::ExitKind::Killed, 0);
     return {};
 }
 

@@ -41,6 +41,9 @@ struct InstallResult {
 // holds the reason for the client; nothing was changed.
 ErrorOr<InstallResult> install(std::span<const uint8_t> package, rpk::Diagnostic& diagnostic);
 ErrorOr<void> remove(std::string_view name);
+// Ends the module's process (its requests get 503 or a cut connection) and
+// starts it again at once; a stopped or crashed one starts now.
+ErrorOr<void> restart(std::string_view name);
 void write_list(json::JsonWriter&);
 // GET /health: a module said it is loading (AISOS_SYS_SERVICE_STATUS).
 bool any_module_loading();

@@ -1,4 +1,5 @@
-// POST /pkg/install, GET /pkg, DELETE /pkg/<name> (../shared/API.md).
+// POST /pkg/install, GET /pkg, DELETE /pkg/<name> (../shared/API.md), and
+// POST /pkg/<name>/restart (an addition: restart a stuck module).
 
 #include "kernel/pkg/PackageManager.h"
 #include "lib/json/JsonWriter.h"
@@ -56,7 +57,18 @@ void remove_package(const HttpRequest& request, std::span<const uint8_t>, HttpRe
     response.send_empty(204);
 }
 
+void restart_package(const HttpRequest& request, std::span<const uint8_t>, HttpResponse& response)
+{
+    auto restarted = restart(request.parameter("name"));
+    if (restarted.is_error()) {
+        response.send_error(restarted.error().code() == ErrorCode::NotFound ? 404 : 500, restarted.error().reason());
+        return;
+    }
+    response.send(202, "application/json", R"({"state":"restarting"})");
+}
+
 http::SimpleRoute<decltype(&install_package)> s_install(&install_package);
+http::SimpleRoute<decltype(&restart_package)> s_restart(&restart_package);
 http::SimpleRoute<decltype(&list_packages)> s_list(&list_packages);
 http::SimpleRoute<decltype(&remove_package)> s_remove(&remove_package);
 
@@ -67,6 +79,7 @@ ErrorOr<void> start(http::Router& router)
     TRY(router.add(HttpMethod::Post, "/pkg/install", s_install, { .role = Role::Admin, .body_limit = max_package_size }));
     TRY(router.add(HttpMethod::Get, "/pkg", s_list, { .role = Role::User }));
     TRY(router.add(HttpMethod::Delete, "/pkg/:name", s_remove, { .role = Role::Admin }));
+    TRY(router.add(HttpMethod::Post, "/pkg/:name/restart", s_restart, { .role = Role::Admin }));
     router.set_resolver(&module_route_resolver());
     return {};
 }
