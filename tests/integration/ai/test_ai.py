@@ -404,3 +404,48 @@ def test_smollm2_short_answer(guest):
     print(f"SmolLM2 in aiSOS: {elapsed:.1f} s for 8 tokens incl. load; answer {response.text!r}; "
           f"decode {guest.metric('aisos_llm_decode_tokens_per_second')} tok/s, "
           f"TTFT {guest.metric('aisos_llm_time_to_first_token_seconds')} s")
+
+
+def test_module_restart_during_a_request_gives_503_then_serves_again(guest):
+    """The module's process ends mid-request (POST /pkg/llm/restart kills it
+    like a crash would): that request gets 503, GET /pkg shows the module
+    running again, and /ai answers as before."""
+    outcome = {}
+
+    def ask():
+        try:
+            outcome["response"] = guest.post("/ai", json={"prompt": "tell me a long story", "model": "tiny.gguf",
+                                                          "temperature": 0, "max_tokens": 4096})
+        except requests.RequestException as error:
+            outcome["error"] = error
+
+    for attempt in range(3):
+        outcome.clear()
+        ready_lines = guest.machine.output.count("llm: ready")
+        thread = threading.Thread(target=ask)
+        thread.start()
+        deadline = time.monotonic() + REQUEST_TIMEOUT
+        while time.monotonic() < deadline and guest.metric("aisos_llm_active_generations") < 1 and thread.is_alive():
+            time.sleep(0.1)
+        restart = guest.post("/pkg/llm/restart")
+        assert restart.status_code == 202, restart.text
+        thread.join(timeout=REQUEST_TIMEOUT)
+        response = outcome.get("response")
+        if response is not None and response.status_code == 200:
+            continue  # the generation won the race; try again
+        assert response is not None, f"the request failed without an answer: {outcome.get('error')}"
+        assert response.status_code == 503, response.text
+        assert "not running" in response.json()["error"]["message"]
+        break
+    else:
+        pytest.fail("three generations finished before the restart reached them")
+
+    guest.machine.wait_until(lambda output: output.count("llm: ready") > ready_lines, timeout=120, what="the restarted module")
+    deadline = time.monotonic() + REQUEST_TIMEOUT
+    while time.monotonic() < deadline:
+        packages = {p["name"]: p for p in guest.get("/pkg").json()}
+        if packages["llm"]["state"] == "running":
+            break
+        time.sleep(0.5)
+    again = guest.post("/ai", json={"prompt": "hello", "model": "tiny.gguf", "temperature": 0, "max_tokens": 4})
+    assert again.status_code == 200, again.text
