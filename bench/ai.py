@@ -15,6 +15,8 @@ accel, one after the other (they share the host's cores).
 - aiSOS boots --image (the run image: llm.rpk and the model in its initrd,
   preinstalled on a fresh NVMe disk) with a derived aisos.cfg that sets the
   admin password, waits for GET /health 200 (model loaded), logs in.
+  --llm-rpk FILE swaps the image's initrd for one with that module (e.g. a
+  newer build/metal/modules/llm.rpk than the image was built with).
 - Linux boots Debian's kernel with a busybox initramfs holding the static
   aisos-llm and the model (bench/ai/linux_llm_guest.py); /init runs the CLI
   and prints to the serial console. No network, no disk: the model is in RAM.
@@ -46,9 +48,13 @@ How each figure is computed:
   TTFT (> 1: aiSOS faster), so > 1 means aiSOS is ahead in every row.
 With --reps N each figure is the median of N runs.
 
-Kernels: under TCG the llm module picks the scalar kernels (emulated AVX2
-measured ~10x slower, rpk/llm/README.md), so the Linux CLI gets
---kernels scalar there too; under KVM both use the best set for the CPU.
+Kernels: the Linux CLI gets the kernel set the llm module says it uses
+(its console line "llm: computing on the CPU: ... <isa> kernels"): an
+image from after commit 84386a8 takes scalar under TCG (emulated AVX2
+measured ~10x slower), older ones avx2. Without that line (--only linux):
+scalar under TCG, the CLI's default under KVM; --linux-kernels overrides.
+Threads: the CLI runs with -t <smp>; aiSOS gives the model the CPUs that do
+not poll the network (its line says how many; the table notes it).
 Needs: busybox-static, apt-get download access for linux-image-amd64, and
 a statically linked aisos-llm (built into build/aibench-release when --cli
 is the default and it is missing).
@@ -86,11 +92,13 @@ BOOT_TIMEOUT = 1800.0
 REQUEST_TIMEOUT = 3600.0
 PASSWORD = "bench-ai-password-1"
 SHORT_PROMPT = "Hi"
-# About 64 tokens with SmolLM2's tokenizer (the script prints the count).
-PROMPT = ("Explain in a few sentences why operating systems schedule processes, what a context switch costs, "
-          "and how a server that only runs language model inference could avoid most of that cost by polling "
-          "network queues on dedicated cores and handing the remaining cores to the model's threads. "
-          "Keep the answer short and concrete, with one example.")
+# About 64 tokens with SmolLM2's tokenizer (the script prints the count). It
+# ends mid-sentence: a prompt ending in a full stop made the greedy model
+# stop at once (end of generation, 0 tokens) on /v1/completions.
+PROMPT = ("Why do operating systems schedule processes, what does a context switch cost, and how could a server "
+          "that only runs language model inference avoid most of that cost by polling network queues on dedicated "
+          "cores and handing the remaining cores to the model's threads? Keep it short and concrete.\n"
+          " An operating system schedules processes because")
 
 
 class BenchError(RuntimeError):
@@ -191,7 +199,19 @@ class Aisos:
         self.args = args
         cfg = (f"ip={linux_guest.GUEST_IP}/24\ngw={linux_guest.GATEWAY}\nhostname=aisos\n"
                f"admin_password={PASSWORD}\n").encode()
-        image = qemu.derive_image(args.image, CACHE / f"aisos-bench{args.image.suffix}", put={"/aisos/aisos.cfg": cfg})
+        put = {"/aisos/aisos.cfg": cfg}
+        if args.llm_rpk:
+            # A fresh initrd (tools/make_initrd.py) with this module and --model,
+            # in place of the image's own.
+            initrd = CACHE / "initrd"
+            result = subprocess.run([sys.executable, str(ROOT / "tools" / "make_initrd.py"), "-o", str(initrd),
+                                     f"models/{args.model.name}={args.model}", f"system/pkg/llm.rpk={args.llm_rpk}"],
+                                    capture_output=True, text=True)
+            if result.returncode != 0:
+                raise BenchError(f"make_initrd.py failed: {result.stderr.strip()}")
+            put["/aisos/initrd"] = initrd
+        image = qemu.derive_image(args.image, CACHE / f"aisos-bench{args.image.suffix}", put=put,
+                                  delete=["/aisos/initrd"] if args.llm_rpk else ())
         self.disk = CACHE / "aisos-disk.img"
         self.disk.unlink(missing_ok=True)
         with open(self.disk, "wb") as f:
@@ -255,6 +275,11 @@ def bench_aisos(args) -> dict:
     guest = Aisos(args)
     try:
         print(f"aiSOS: model loaded, /health 200 after {guest.ready_after:.0f} s", flush=True)
+        engine = re.search(r"llm: computing on the CPU: (\d+) CPUs, (\d+) engine threads per generation, (\w+) kernels",
+                           guest.machine.output)
+        if engine:
+            out["kernels"], out["threads"] = engine.group(3), int(engine.group(2))
+            out["notes"].append(f"llm module: {engine.group(2)} engine threads, {engine.group(3)} kernels")
         for rep in range(args.reps):
             times, delta = guest.request("/ai", {"prompt": SHORT_PROMPT, "max_tokens": args.short_tokens,
                                                  "temperature": 0, "stream": True}, sse=False)
@@ -309,10 +334,12 @@ def ensure_cli(path: Path) -> Path:
 CLI_LINE = re.compile(r"^prefill: (\d+) tokens, ([\d.]+) tok/s; decode: (\d+) tokens, ([\d.]+) tok/s$", re.M)
 
 
-def bench_linux(args, accel: str) -> dict:
+def bench_linux(args, accel: str, aisos_kernels: Optional[str]) -> dict:
     out: dict = {"ttft_s": [], "prefill_tok_s": [], "decode_tok_s": [], "notes": []}
     cli = ensure_cli(args.cli)
-    kernels = ["--kernels", "scalar"] if accel == "tcg" else []
+    isa = args.linux_kernels or aisos_kernels or ("scalar" if accel == "tcg" else None)
+    kernels = ["--kernels", isa] if isa else []
+    out["notes"].append(f"aisos-llm -t {args.smp}, {isa or 'default'} kernels")
     threads = ["-t", str(args.smp)]
     runs = []
     for rep in range(args.reps):
@@ -421,8 +448,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--mem", type=int, default=4096)
     parser.add_argument("--accel", choices=qemu.ACCELS, default="auto")
     parser.add_argument("--image", type=Path, default=ROOT / "build" / "run" / "aisos.img")
+    parser.add_argument("--llm-rpk", type=Path,
+                        help="boot with a new initrd holding this llm.rpk and --model instead of the image's")
     parser.add_argument("--model", type=Path, default=ROOT / "build" / "models" / "SmolLM2-135M-Instruct-Q4_1.gguf")
     parser.add_argument("--cli", type=Path, default=DEFAULT_CLI, help="a statically linked aisos-llm")
+    parser.add_argument("--linux-kernels", choices=("scalar", "avx2", "avx512"),
+                        help="kernel set of the Linux CLI (default: the one aiSOS's llm module reports)")
     parser.add_argument("--only", choices=("aisos", "linux"))
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
@@ -440,7 +471,7 @@ def main(argv: list[str]) -> int:
     if args.only in (None, "aisos"):
         sides.append(("aiSOS", lambda: bench_aisos(args)))
     if args.only in (None, "linux"):
-        sides.append(("Linux", lambda: bench_linux(args, accel)))
+        sides.append(("Linux", lambda: bench_linux(args, accel, results.get("aiSOS", {}).get("kernels"))))
     for name, run in sides:  # one after the other: they share the host's cores
         try:
             results[name] = run()
