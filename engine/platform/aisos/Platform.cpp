@@ -7,6 +7,7 @@
 // Paths are /fs paths as the module ABI names them ("/models/x.gguf"); a
 // leading "/fs" is accepted and dropped, so "/fs/models/x.gguf" works too.
 
+#include "engine/platform/JobThreadPool.h"
 #include "engine/platform/Platform.h"
 
 #include <aisos/sys.h>
@@ -153,160 +154,40 @@ unsigned platform_cpu_count()
 
 namespace {
 
-void futex_wait(std::atomic<u32>& word, u32 expected)
-{
-    aisos_sys_futex_wait(reinterpret_cast<uint32_t const*>(&word), expected, -1);
-}
-
-void futex_wake_all(std::atomic<u32>& word)
-{
-    aisos_sys_futex_wake(reinterpret_cast<uint32_t const*>(&word), 0xffffffffu);
-}
-
-inline void wait_pause(u32& rounds)
-{
-    // Spin briefly, then give the CPU away: spinning on a preempted peer
-    // only burns the time it needs.
-    if (++rounds < 2000)
-        _mm_pause();
-    else
-        aisos_yield();
-}
-
-// The same protocol as the POSIX pool (see PosixPlatform.cpp). Job word:
-// [generation:32][closed:1][joined:31]. Workers join the current generation
-// with a CAS while it is open; run() closes it once its own share is done
-// and then waits only for the workers that joined.
-class AisosThreadPool final : public ThreadPool {
-public:
-    explicit AisosThreadPool(unsigned count)
-        : m_count(count)
+struct ModuleThreads {
+    struct Thread {
+        aisos_thread_t handle;
+        void (*entry)(void*);
+        void* argument;
+    };
+    static int64_t trampoline(void* raw)
     {
-    }
-
-    ~AisosThreadPool() override
-    {
-        m_stopping.store(true);
-        m_generation.fetch_add(1);
-        futex_wake_all(m_generation);
-        for (unsigned i = 0; i < m_started; ++i)
-            aisos_thread_join(&m_threads[i], nullptr);
-        free(m_threads);
-    }
-
-    ErrorOr<void> start()
-    {
-        if (m_count <= 1)
-            return {};
-        m_threads = static_cast<aisos_thread_t*>(calloc(m_count - 1, sizeof(aisos_thread_t)));
-        if (!m_threads)
-            return Error::no_memory();
-        for (unsigned i = 0; i + 1 < m_count; ++i) {
-            int64_t result = aisos_thread_create(&m_threads[i], &worker_entry, this);
-            if (result < 0)
-                return error_from_abi(result, "cannot create an engine thread");
-            ++m_started;
-        }
-        return {};
-    }
-
-    unsigned thread_count() const override { return m_count; }
-
-    void run(Task task, void* context) override
-    {
-        if (m_count <= 1) {
-            task(context, 0, 1);
-            return;
-        }
-        m_task = task;
-        m_context = context;
-        m_finished.store(0, std::memory_order_relaxed);
-        u32 generation = m_generation.load(std::memory_order_relaxed) + 1;
-        m_job.store(static_cast<u64>(generation) << 32, std::memory_order_release);
-        m_generation.store(generation, std::memory_order_seq_cst);
-        if (m_sleepers.load(std::memory_order_seq_cst) > 0)
-            futex_wake_all(m_generation);
-        task(context, 0, m_count);
-        u64 closed = m_job.fetch_or(s_closed, std::memory_order_acq_rel);
-        u32 joined = static_cast<u32>(closed & s_joined_mask);
-        u32 rounds = 0;
-        while (m_finished.load(std::memory_order_acquire) != joined)
-            wait_pause(rounds);
-    }
-
-private:
-    static constexpr u64 s_closed = u64(1) << 31;
-    static constexpr u64 s_joined_mask = s_closed - 1;
-
-    static int64_t worker_entry(void* raw)
-    {
-        static_cast<AisosThreadPool*>(raw)->worker_loop();
+        auto* thread = static_cast<Thread*>(raw);
+        thread->entry(thread->argument);
         return 0;
     }
-
-    void worker_loop()
+    static bool spawn(Thread& thread, void (*entry)(void*), void* argument)
     {
-        u32 seen = 0;
-        for (;;) {
-            u32 now = seen;
-            for (int spin = 0; spin < 20000; ++spin) {
-                now = m_generation.load(std::memory_order_acquire);
-                if (now != seen)
-                    break;
-                _mm_pause();
-            }
-            while (now == seen) {
-                m_sleepers.fetch_add(1, std::memory_order_seq_cst);
-                futex_wait(m_generation, seen);
-                m_sleepers.fetch_sub(1, std::memory_order_seq_cst);
-                now = m_generation.load(std::memory_order_acquire);
-            }
-            seen = now;
-            if (m_stopping.load())
-                return;
-            u64 job = m_job.load(std::memory_order_acquire);
-            bool joined = false;
-            while ((job >> 32) == now && !(job & s_closed)) {
-                if (m_job.compare_exchange_weak(job, job + 1, std::memory_order_acq_rel)) {
-                    joined = true;
-                    break;
-                }
-            }
-            if (!joined)
-                continue;
-            unsigned index = static_cast<unsigned>(job & s_joined_mask) + 1;
-            m_task(m_context, index, m_count);
-            m_finished.fetch_add(1, std::memory_order_release);
-        }
+        thread.entry = entry;
+        thread.argument = argument;
+        return aisos_thread_create(&thread.handle, &trampoline, &thread) >= 0;
     }
-
-    unsigned m_count;
-    unsigned m_started { 0 };
-    aisos_thread_t* m_threads { nullptr };
-    Task m_task { nullptr };
-    void* m_context { nullptr };
-    alignas(64) std::atomic<u32> m_generation { 0 };
-    alignas(64) std::atomic<u64> m_job { 0 };
-    alignas(64) std::atomic<u32> m_finished { 0 };
-    alignas(64) std::atomic<u32> m_sleepers { 0 };
-    std::atomic<bool> m_stopping { false };
+    static void join(Thread& thread) { aisos_thread_join(&thread.handle, nullptr); }
+    static void futex_wait(std::atomic<u32>& word, u32 expected)
+    {
+        aisos_sys_futex_wait(reinterpret_cast<uint32_t const*>(&word), expected, -1);
+    }
+    static void futex_wake_all(std::atomic<u32>& word)
+    {
+        aisos_sys_futex_wake(reinterpret_cast<uint32_t const*>(&word), 0xffffffffu);
+    }
+    static void cpu_relax() { _mm_pause(); }
+    static void yield() { aisos_yield(); }
 };
 
 } // namespace
 
-ErrorOr<ThreadPool*> platform_create_thread_pool(unsigned thread_count)
-{
-    if (thread_count == 0 || thread_count > 1024)
-        return Error::invalid("thread count must be 1..1024");
-    auto* pool = new (std::nothrow) AisosThreadPool(thread_count);
-    if (!pool)
-        return Error::no_memory();
-    if (auto result = pool->start(); result.is_error()) {
-        delete pool;
-        return result.error();
-    }
-    return static_cast<ThreadPool*>(pool);
-}
+ErrorOr<ThreadPool*> platform_create_thread_pool(unsigned thread_count) { return JobThreadPool<ModuleThreads>::create(thread_count); }
 
 void platform_destroy_thread_pool(ThreadPool* pool) { delete pool; }
 
