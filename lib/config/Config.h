@@ -16,6 +16,8 @@
 // anonymous_inference (true|false), debug_fault (none|page_fault),
 // debug_endpoints (true|false: the /debug/* test endpoints, off by default).
 
+#include "lib/base/FixedString.h"
+
 #include <span>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,28 +28,7 @@ namespace aisos::config {
 inline constexpr size_t max_file_size = 64 * 1024;
 inline constexpr size_t max_line_length = 512;
 
-template<size_t Capacity>
-class FixedString {
-public:
-    static constexpr size_t capacity = Capacity;
-
-    bool assign(std::string_view text)
-    {
-        if (text.size() > Capacity)
-            return false;
-        __builtin_memcpy(m_data, text.data(), text.size());
-        m_length = text.size();
-        m_data[m_length] = 0;
-        return true;
-    }
-    std::string_view view() const { return { m_data, m_length }; }
-    const char* c_str() const { return m_data; }
-    bool empty() const { return m_length == 0; }
-
-private:
-    char m_data[Capacity + 1] {};
-    size_t m_length { 0 };
-};
+using aisos::FixedString;
 
 struct Ipv4Address {
     uint8_t octets[4] {};

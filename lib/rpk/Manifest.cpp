@@ -141,7 +141,7 @@ ErrorOr<void> parse_entry(std::string_view text, Manifest& out, Diagnostic* diag
     return {};
 }
 
-ErrorOr<void> parse_path_list(JsonValue permissions, std::string_view key, FixedText<max_fs_path_length>* paths, uint32_t& count, Diagnostic* diagnostic)
+ErrorOr<void> parse_path_list(JsonValue permissions, std::string_view key, FixedString<max_fs_path_length>* paths, uint32_t& count, Diagnostic* diagnostic)
 {
     count = 0;
     auto list = permissions.get(key);
@@ -309,7 +309,7 @@ ErrorOr<void> parse_permissions(JsonValue permissions, Manifest& out, Diagnostic
     return {};
 }
 
-bool granted_by(std::string_view path, const FixedText<max_fs_path_length>* list, uint32_t count)
+bool granted_by(std::string_view path, const FixedString<max_fs_path_length>* list, uint32_t count)
 {
     for (uint32_t i = 0; i < count; ++i) {
         auto grant = list[i].view();

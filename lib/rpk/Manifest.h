@@ -17,7 +17,7 @@
 #include "lib/base/Allocator.h"
 #include "lib/base/ErrorOr.h"
 #include "lib/rpk/Diagnostic.h"
-#include "lib/rpk/FixedText.h"
+#include "lib/base/FixedString.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,7 +46,7 @@ bool parse_http_method(std::string_view text, HttpMethod& out);
 const char* http_method_name(HttpMethod);
 
 struct Route {
-    FixedText<max_route_path_length> path; // as written: "/hello" or "/v1/*"
+    FixedString<max_route_path_length> path; // as written: "/hello" or "/v1/*"
     bool prefix { false };                 // path ended in "/*"
     bool websocket { false };
     uint8_t methods { 0 };                 // method_bit()s; 0 for a websocket route
@@ -58,16 +58,16 @@ struct Route {
 };
 
 struct Manifest {
-    FixedText<max_name_length> name;
-    FixedText<max_version_length> version;
+    FixedString<max_name_length> name;
+    FixedString<max_version_length> version;
     uint32_t abi { 0 };
-    FixedText<max_entry_length> entry;
+    FixedString<max_entry_length> entry;
     Priority priority { Priority::Normal };
 
     uint32_t fs_read_count { 0 };
-    FixedText<max_fs_path_length> fs_read[max_fs_paths];
+    FixedString<max_fs_path_length> fs_read[max_fs_paths];
     uint32_t fs_write_count { 0 };
-    FixedText<max_fs_path_length> fs_write[max_fs_paths];
+    FixedString<max_fs_path_length> fs_write[max_fs_paths];
 
     uint32_t route_count { 0 };
     Route routes[max_routes];

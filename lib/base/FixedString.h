@@ -1,15 +1,16 @@
 #pragma once
 
-// A string stored inline in a fixed array, so a struct holding it can be
-// copied by value and outlives the text it was parsed from.
+// A string stored inline in a fixed array (NUL-terminated), so a struct
+// holding it can be copied by value and outlives the text it was parsed
+// from (configuration values, manifest fields).
 
 #include <stddef.h>
 #include <string_view>
 
-namespace aisos::rpk {
+namespace aisos {
 
 template<size_t Capacity>
-class FixedText {
+class FixedString {
 public:
     static constexpr size_t capacity = Capacity;
 
@@ -35,4 +36,4 @@ private:
     size_t m_length { 0 };
 };
 
-} // namespace aisos::rpk
+} // namespace aisos
