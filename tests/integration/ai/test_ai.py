@@ -449,3 +449,22 @@ def test_module_restart_during_a_request_gives_503_then_serves_again(guest):
         time.sleep(0.5)
     again = guest.post("/ai", json={"prompt": "hello", "model": "tiny.gguf", "temperature": 0, "max_tokens": 4})
     assert again.status_code == 200, again.text
+
+
+def test_safetensors_directory_model(guest, tmp_path):
+    """The seed's layout: a directory under /fs/models with *.safetensors
+    (BF16, as gemma-2b ships), config.json and tokenizer.json, selected by
+    the directory's name; the answer matches the native engine on the same
+    files."""
+    from oracle import tiny
+    directory = tmp_path / "tinygemma"
+    tiny.TinyModel(dataclasses.replace(tiny.GEMMA, context=CONTEXT)).write_safetensors_dir(directory, "BF16")
+    for file in sorted(directory.iterdir()):
+        with open(file, "rb") as f:
+            put = requests.put(f"{guest.base}/fs/models/tinygemma/{file.name}", data=f, headers=guest.headers, timeout=REQUEST_TIMEOUT)
+        assert put.status_code in (201, 204), put.text
+    assert "tinygemma" in [m["id"] for m in guest.get("/v1/models").json()["data"]]
+    prompt = "hello world"
+    response = guest.post("/ai", json={"prompt": prompt, "model": "tinygemma", "temperature": 0, "max_tokens": 6})
+    assert response.status_code == 200, response.text
+    assert response.text == cli_answer(directory, prompt, 6, guest.kernels, chat=True)
