@@ -297,8 +297,8 @@ def bench_aisos(args) -> dict:
             completion_tokens = delta["aisos_llm_tokens_generated_total"]
             ttft = times.pieces[0][0] - times.sent
             span = times.pieces[-1][0] - times.pieces[0][0]
-            out["prompt_tokens"] = prompt_tokens
-            out["completion_tokens"] = completion_tokens
+            out["prompt_tokens"] = int(prompt_tokens)
+            out["completion_tokens"] = int(completion_tokens)
             out["prefill_tok_s"].append(prompt_tokens / ttft)
             if completion_tokens >= 2 and span > 0:
                 out["decode_tok_s"].append((completion_tokens - 1) / span)
