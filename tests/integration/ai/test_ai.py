@@ -310,6 +310,26 @@ def test_two_concurrent_chats_both_progress(guest):
     assert sum(1 for t in arrivals[0] if t < first_end) >= 2 and sum(1 for t in arrivals[1] if t < first_end) >= 2
 
 
+def test_full_queue_answers_429(guest):
+    """Two generations run and eight wait; more requests at once than that
+    get 429 at once, and every accepted one is answered."""
+    statuses = []
+    lock = threading.Lock()
+
+    def ask(index):
+        response = guest.post("/ai", json={"prompt": f"question {index}", "temperature": 0, "max_tokens": 32, "model": "tiny.gguf"})
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(REQUEST_TIMEOUT)
+    assert sorted(set(statuses)) == [200, 429], statuses
+    assert statuses.count(200) >= 10, statuses
+
+
 def test_disconnect_cancels_the_generation(guest):
     canceled_before = guest.metric("aisos_llm_requests_canceled_total")
     log_start = len(guest.machine.output)
@@ -395,10 +415,27 @@ def test_smollm2_short_answer(guest):
     if os.environ.get("AISOS_AI_SKIP_SMOLLM2") == "1":
         pytest.skip("AISOS_AI_SKIP_SMOLLM2=1")
     guest.upload("smollm2.gguf", SMOLLM2)
+    # The first request loads the model (seconds under TCG): meanwhile
+    # GET /health says so.
+    health = []
+    done = threading.Event()
+
+    def watch_health():
+        while not done.is_set():
+            response = requests.get(f"{guest.base}/health", timeout=REQUEST_TIMEOUT)
+            health.append((response.status_code, response.text))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch_health, daemon=True)
+    watcher.start()
     started = time.monotonic()
     response = guest.post("/ai", json={"prompt": "What is the capital of France?", "model": "smollm2.gguf",
                                        "temperature": 0, "max_tokens": 8}, timeout=3600)
     elapsed = time.monotonic() - started
+    done.set()
+    watcher.join(REQUEST_TIMEOUT)
+    assert (503, '{"status":"loading"}') in health, health[:5]
+    assert health[-1] == (200, '{"status":"ok"}')
     assert response.status_code == 200, response.text
     assert response.text == cli_answer(SMOLLM2, "What is the capital of France?", 8, guest.kernels, chat=True)
     print(f"SmolLM2 in aiSOS: {elapsed:.1f} s for 8 tokens incl. load; answer {response.text!r}; "
