@@ -662,6 +662,8 @@ void run_job(Worker& worker, Job& job)
         if (run.first_token_ns)
             s_metrics.ttft_microseconds = (run.first_token_ns - job.received_ns) / 1000;
     }
+    // Published before the log line below, so whoever reads that line finds the request counted in /metrics.
+    publish_metrics();
     // Speeds in tokens per second, to three decimals, without floating point formatting.
     u64 prefill_milli = result.prefill_ns ? u64(result.prompt_tokens) * 1000000000000ull / result.prefill_ns : 0;
     u64 decode_milli = result.decode_ns ? u64(result.decode_evaluations) * 1000000000000ull / result.decode_ns : 0;
