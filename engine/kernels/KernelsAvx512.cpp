@@ -1,6 +1,7 @@
 // AVX-512 (F, BW, VL, VNNI) kernels: two 32-element blocks per 512-bit
-// register and vpdpbusd for the int8 dot products. The k-quants and the
-// activation quantization use the AVX2 kernels, which run on any AVX-512 CPU.
+// register and vpdpbusd for the int8 dot products. The k-quants have their
+// own file (KernelsAvx512KQuant.cpp); activation quantization and axpy use
+// the AVX2 kernels, which run on any AVX-512 CPU.
 
 #include "engine/kernels/KernelsX86.h"
 
@@ -17,6 +18,13 @@
 #    define AVX512_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
 namespace aisos::engine {
+
+// Defined in KernelsAvx512KQuant.cpp; only reachable through this table.
+namespace avx512 {
+void dot_q4_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out);
+void dot_q5_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out);
+void dot_q6_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out);
+}
 
 namespace {
 
@@ -489,9 +497,9 @@ static KernelSet const s_avx512_set {
     dot_q4_0,
     dot_q4_1,
     dot_q8_0,
-    avx2::dot_q4_k,
-    avx2::dot_q5_k,
-    avx2::dot_q6_k,
+    avx512::dot_q4_k,
+    avx512::dot_q5_k,
+    avx512::dot_q6_k,
     avx2::axpy,
     gemm_q4_0,
     gemm_q4_1,

@@ -445,3 +445,202 @@ TEST(Kernels, DetectReturnsSupportedIsa)
 {
     EXPECT_TRUE(kernel_isa_supported(detect_kernel_isa()));
 }
+
+namespace {
+
+TensorType const s_kquant_types[] = { TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K };
+
+// What one k-quant super-block of a test row holds.
+enum class KBlock {
+    Random,     // random quants and packed scales
+    Max,        // every quant at its maximum, six-bit scales and mins 63 (Q6_K: scales -128 and 127)
+    ZeroQuants, // quants 0 with maximal scales/mins (Q6_K: every value -32)
+    ZeroScales, // random quants, all scales and mins 0
+    HighScales, // random quants, scale bytes with the two top bits set (the packed high bits of scales 4..7)
+};
+constexpr u32 s_kblock_kinds = 5;
+
+struct KLayout {
+    size_t d, dmin, scales, scales_bytes;
+    size_t quants, quants_bytes; // qs/qh/ql: everything that is a quant bit
+};
+
+KLayout k_layout(TensorType type)
+{
+    switch (type) {
+    case TensorType::Q4_K: return { 0, 2, 4, 12, 16, 128 };
+    case TensorType::Q5_K: return { 0, 2, 4, 12, 16, 160 };
+    default: return { 208, 208, 192, 16, 0, 192 }; // Q6_K: no dmin
+    }
+}
+
+void set_half_at(u8* p, u16 h) { std::memcpy(p, &h, 2); }
+
+// A k-quant row of nb super-blocks, block kinds and f16 scales drawn from
+// rng, including huge (60000), subnormal and zero scales. With unit_scales
+// d (and dmin) are 1 in every block.
+std::vector<u8> kquant_row(TensorType type, size_t nb, std::mt19937& rng, bool unit_scales = false)
+{
+    auto const& info = tensor_type_info(type);
+    KLayout const l = k_layout(type);
+    std::vector<u8> row(nb * info.block_bytes);
+    for (auto& b : row)
+        b = static_cast<u8>(rng());
+    for (size_t b = 0; b < nb; ++b) {
+        u8* block = row.data() + b * info.block_bytes;
+        auto kind = static_cast<KBlock>(rng() % s_kblock_kinds);
+        switch (kind) {
+        case KBlock::Random: break;
+        case KBlock::Max:
+            std::memset(block + l.quants, 0xFF, l.quants_bytes);
+            if (type == TensorType::Q6_K) {
+                for (size_t j = 0; j < l.scales_bytes; ++j)
+                    block[l.scales + j] = j % 2 ? 0x7F : 0x80;
+            } else {
+                std::memset(block + l.scales, 0xFF, l.scales_bytes);
+            }
+            break;
+        case KBlock::ZeroQuants:
+            std::memset(block + l.quants, 0, l.quants_bytes);
+            std::memset(block + l.scales, type == TensorType::Q6_K ? 0x80 : 0xFF, l.scales_bytes);
+            break;
+        case KBlock::ZeroScales: std::memset(block + l.scales, 0, l.scales_bytes); break;
+        case KBlock::HighScales:
+            for (size_t j = 0; j < l.scales_bytes; ++j)
+                block[l.scales + j] |= 0xC0;
+            break;
+        }
+        auto draw = [&]() -> u16 {
+            if (unit_scales)
+                return fp32_to_fp16(1.0f);
+            switch (rng() % 8) {
+            case 0: return fp32_to_fp16(rng() % 2 ? 60000.0f : -60000.0f);
+            case 1: return static_cast<u16>(1 + rng() % 0x3ff); // subnormal
+            case 2: return 0;
+            default: return random_half(rng, 0.01f);
+            }
+        };
+        set_half_at(block + l.d, draw());
+        if (type != TensorType::Q6_K)
+            set_half_at(block + l.dmin, draw());
+    }
+    return row;
+}
+
+// n activations, per 256-block one of: normal, all +1000 (every q 127,
+// bsums at their limit), random +-1000 (q +-127), all zero.
+std::vector<float> kquant_activations(size_t n, std::mt19937& rng)
+{
+    auto x = random_floats(n, rng);
+    for (size_t b = 0; b < n / QK_K; ++b) {
+        float* block = x.data() + b * QK_K;
+        switch (rng() % 5) {
+        case 0: std::fill(block, block + QK_K, 1000.0f); break;
+        case 1:
+            for (u32 i = 0; i < QK_K; ++i)
+                block[i] = rng() % 2 ? 1000.0f : -1000.0f;
+            break;
+        case 2: std::fill(block, block + QK_K, 0.0f); break;
+        default: break;
+        }
+    }
+    return x;
+}
+
+// Sum over elements of |activation| times the largest term the weight
+// contributes (d * sc * q and dmin * m taken apart for Q4_K/Q5_K, whose
+// difference may cancel): the scale of every float rounding in the dot.
+double kquant_magnitude(TensorType type, std::vector<u8> const& row, u8 const* act, size_t n)
+{
+    auto const& info = tensor_type_info(type);
+    KLayout const l = k_layout(type);
+    auto const* blocks = reinterpret_cast<BlockQ8K const*>(act);
+    std::vector<float> terms(n, 0.0f), part(n);
+    for (int which = 0; which < (type == TensorType::Q6_K ? 1 : 2); ++which) {
+        auto copy = row;
+        for (size_t b = 0; b < n / QK_K; ++b)
+            if (type != TensorType::Q6_K)
+                set_half_at(copy.data() + b * info.block_bytes + (which == 0 ? l.dmin : l.d), 0);
+        dequantize_row(type, copy.data(), part.data(), n);
+        for (size_t i = 0; i < n; ++i)
+            terms[i] += std::fabs(part[i]);
+    }
+    double magnitude = 0;
+    for (size_t i = 0; i < n; ++i)
+        magnitude += static_cast<double>(terms[i]) * std::fabs(blocks[i / QK_K].d * blocks[i / QK_K].qs[i % QK_K]);
+    return magnitude;
+}
+
+} // namespace
+
+TEST(Kernels, KQuantSimdMatchesScalarOnExtremeBlocks)
+{
+    // Many rows of mixed block kinds (maximal and zero quants, scales and
+    // mins; huge, subnormal and zero f16 scales) against activations with
+    // saturated and zero blocks, 1 to 22 super-blocks (5632 = the 1B FFN
+    // width), 1 to 4 columns.
+    std::mt19937 rng(9);
+    auto const& ref = scalar_kernel_set();
+    for (auto isa : simd_isas()) {
+        auto const& simd = kernel_set(isa);
+        for (auto type : s_kquant_types) {
+            for (size_t nb : { 1u, 2u, 3u, 5u, 8u, 22u }) {
+                size_t n = nb * QK_K;
+                size_t stride = activation_row_bytes(ActivationFormat::Q8K, n);
+                for (u32 columns = 1; columns <= s_max_dot_columns; ++columns) {
+                    for (int rep = 0; rep < 4; ++rep) {
+                        auto row = kquant_row(type, nb, rng);
+                        std::vector<u8> act(stride * columns);
+                        for (u32 c = 0; c < columns; ++c)
+                            ref.quantize_q8k(kquant_activations(n, rng).data(), act.data() + c * stride, n);
+                        float expected[4], got[4];
+                        ref.dot_for(type)(row.data(), act.data(), stride, columns, n, expected);
+                        simd.dot_for(type)(row.data(), act.data(), stride, columns, n, got);
+                        for (u32 c = 0; c < columns; ++c) {
+                            double magnitude = kquant_magnitude(type, row, act.data() + c * stride, n);
+                            ASSERT_TRUE(std::isfinite(expected[c]));
+                            // Only the float accumulation order differs: relative 1e-5 of the row's magnitude.
+                            EXPECT_NEAR(got[c], expected[c], 1e-5 * magnitude)
+                                << kernel_isa_name(isa) << " " << tensor_type_name(type) << " blocks=" << nb << " columns=" << columns << " c=" << c << " rep=" << rep;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(Kernels, KQuantSimdExactOnIntegerValuedInputs)
+{
+    // d = dmin = 1 and integer activations (|a| <= 4 but one 127 per block,
+    // so the activation scale is 1): every partial sum is an integer below
+    // 2^24 over 3 super-blocks, so SIMD and scalar agree bit for bit, with
+    // maximal and zero quants, scales and mins in the mix.
+    std::mt19937 rng(10);
+    size_t const nb = 3, n = nb * QK_K;
+    size_t stride = activation_row_bytes(ActivationFormat::Q8K, n);
+    for (auto isa : simd_isas()) {
+        for (auto type : s_kquant_types) {
+            for (int rep = 0; rep < 16; ++rep) {
+                auto row = kquant_row(type, nb, rng, true);
+                std::vector<u8> act(stride * s_max_dot_columns);
+                for (u32 c = 0; c < s_max_dot_columns; ++c) {
+                    std::vector<float> x(n);
+                    for (size_t i = 0; i < n; ++i)
+                        x[i] = static_cast<float>(static_cast<int>(rng() % 9) - 4);
+                    for (size_t b = 0; b < nb; ++b)
+                        x[b * QK_K + rng() % QK_K] = rng() % 2 ? 127.0f : -127.0f;
+                    scalar::quantize_q8k(x.data(), act.data() + c * stride, n);
+                    ASSERT_EQ(reinterpret_cast<BlockQ8K const*>(act.data() + c * stride)->d, 1.0f);
+                }
+                for (u32 columns = 1; columns <= s_max_dot_columns; ++columns) {
+                    float expected[4], got[4];
+                    scalar_kernel_set().dot_for(type)(row.data(), act.data(), stride, columns, n, expected);
+                    kernel_set(isa).dot_for(type)(row.data(), act.data(), stride, columns, n, got);
+                    for (u32 c = 0; c < columns; ++c)
+                        EXPECT_EQ(got[c], expected[c]) << kernel_isa_name(isa) << " " << tensor_type_name(type) << " columns=" << columns << " c=" << c << " rep=" << rep;
+                }
+            }
+        }
+    }
+}
