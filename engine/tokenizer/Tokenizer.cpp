@@ -117,17 +117,36 @@ ErrorOr<void> Tokenizer::finish_setup()
         }
     }
     m_specials.clear();
+    m_normalized_specials.clear();
+    // With the normalizer after Prepend/Replace every added token is matched
+    // in the raw text (the normalized text only exists per piece then).
+    bool split_normalized = m_normalization != NormalizationForm::None && !m_normalize_after_spaces;
     for (u32 id = 0; id < m_tokens.size(); ++id) {
         auto const& token = m_tokens[id];
         // As llama.cpp: control, user-defined and unknown tokens are matched in the text.
-        if ((token.kind == TokenKind::Control || token.kind == TokenKind::UserDefined || token.kind == TokenKind::Unknown) && !token.text.empty())
+        if (!(token.kind == TokenKind::Control || token.kind == TokenKind::UserDefined || token.kind == TokenKind::Unknown) || token.text.empty())
+            continue;
+        if (split_normalized && token.normalized) {
+            // HF normalizes such a token's own text too, so a decomposed
+            // "e" + U+0301 in the vocabulary matches a composed U+00E9 in
+            // the text under NFC.
+            Vector<char> normalized;
+            TRY(unicode_normalize(token.text, m_normalization, normalized));
+            auto stored = TRY(m_text_storage.copy(std::string_view(normalized.data(), normalized.size())));
+            TRY(m_normalized_specials.try_append({ stored, id }));
+        } else {
             TRY(m_specials.try_append({ token.text, id }));
+        }
     }
-    for (auto& entry : m_special_starts)
-        entry = false;
-    for (auto const& special : m_specials)
-        m_special_starts[static_cast<u8>(special.text[0])] = true;
-    std::stable_sort(m_specials.begin(), m_specials.end(), [](Special const& a, Special const& b) { return a.text.size() > b.text.size(); });
+    auto index = [](Vector<Special>& specials, bool (&starts)[256]) {
+        for (auto& entry : starts)
+            entry = false;
+        for (auto const& special : specials)
+            starts[static_cast<u8>(special.text[0])] = true;
+        std::stable_sort(specials.begin(), specials.end(), [](Special const& a, Special const& b) { return a.text.size() > b.text.size(); });
+    };
+    index(m_specials, m_special_starts);
+    index(m_normalized_specials, m_normalized_special_starts);
     // Well-known end-of-turn markers end generation like EOS does.
     static constexpr std::string_view s_end_markers[] = { "<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<|eom_id|>", "<|end|>" };
     for (auto marker : s_end_markers) {
@@ -366,6 +385,11 @@ ErrorOr<void> Tokenizer::encode_text_segment(std::string_view text, bool at_text
         else
             TRY(normalized.try_append(c));
     }
+    Vector<char> renormalized;
+    if (m_normalize_after_spaces) {
+        TRY(unicode_normalize(std::string_view(normalized.data(), normalized.size()), m_normalization, renormalized));
+        normalized = std::move(renormalized);
+    }
     std::string_view all(normalized.data(), normalized.size());
     if (!m_split_on_metaspace)
         return encode_piece(all, out);
@@ -380,17 +404,20 @@ ErrorOr<void> Tokenizer::encode_text_segment(std::string_view text, bool at_text
     return encode_piece(all.substr(word), out);
 }
 
-ErrorOr<void> Tokenizer::encode(std::string_view text, Vector<u32>& out) const
+// Finds the added tokens of one list in `text` (longest first at each
+// position) and hands the text between them to `encode_piece`.
+template<typename EncodePiece>
+ErrorOr<void> Tokenizer::split_on_specials(std::string_view text, Vector<Special> const& specials, bool const (&starts)[256], bool at_text_start, Vector<u32>& out, EncodePiece encode_piece) const
 {
     size_t segment = 0;
     size_t pos = 0;
     while (pos < text.size()) {
         Special const* match = nullptr;
-        if (!m_special_starts[static_cast<u8>(text[pos])]) {
+        if (!starts[static_cast<u8>(text[pos])]) {
             ++pos;
             continue;
         }
-        for (auto const& special : m_specials) {
+        for (auto const& special : specials) {
             if (special.text.size() <= text.size() - pos && special.text[0] == text[pos] && text.substr(pos, special.text.size()) == special.text) {
                 match = &special;
                 break; // longest first
@@ -400,13 +427,33 @@ ErrorOr<void> Tokenizer::encode(std::string_view text, Vector<u32>& out) const
             ++pos;
             continue;
         }
-        TRY(encode_text_segment(text.substr(segment, pos - segment), segment == 0, out));
+        TRY(encode_piece(text.substr(segment, pos - segment), at_text_start && segment == 0));
         TRY(out.try_append(match->id));
         pos += match->text.size();
         segment = pos;
     }
-    TRY(encode_text_segment(text.substr(segment), segment == 0, out));
-    return {};
+    return encode_piece(text.substr(segment), at_text_start && segment == 0);
+}
+
+// Text between two raw-matched added tokens: as HF, normalize it, then
+// split out the added tokens that are matched in normalized text.
+ErrorOr<void> Tokenizer::encode_raw_piece(std::string_view text, bool at_text_start, Vector<u32>& out) const
+{
+    if (m_normalization == NormalizationForm::None || m_normalize_after_spaces || text.empty())
+        return encode_text_segment(text, at_text_start, out);
+    Vector<char> normalized;
+    TRY(unicode_normalize(text, m_normalization, normalized));
+    std::string_view view(normalized.data(), normalized.size());
+    if (m_normalized_specials.is_empty())
+        return encode_text_segment(view, at_text_start, out);
+    return split_on_specials(view, m_normalized_specials, m_normalized_special_starts, at_text_start, out,
+        [&](std::string_view piece, bool start) { return encode_text_segment(piece, start, out); });
+}
+
+ErrorOr<void> Tokenizer::encode(std::string_view text, Vector<u32>& out) const
+{
+    return split_on_specials(text, m_specials, m_special_starts, true, out,
+        [&](std::string_view piece, bool start) { return encode_raw_piece(piece, start, out); });
 }
 
 ErrorOr<void> Tokenizer::append_token_bytes(u32 id, Position position, Vector<char>& out) const

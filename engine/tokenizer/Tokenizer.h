@@ -6,10 +6,15 @@
 //
 // encode() matches HF tokenizers' encode(text, add_special_tokens=False):
 // added/special tokens written in the text are recognized; no BOS is added
-// (prefix_tokens() says what the model wants in front).
+// (prefix_tokens() says what the model wants in front). A tokenizer.json
+// NFC/NFKC/NFD/NFKD normalizer is applied as HF does: added tokens with
+// "normalized": false are split out of the raw text first, each piece
+// between them is normalized, then "normalized": true added tokens are
+// matched in the normalized text.
 
 #include "engine/base/Arena.h"
 #include "engine/base/HashMap.h"
+#include "engine/tokenizer/Normalize.h"
 #include "engine/tokenizer/PreTokenizer.h"
 
 #include <optional>
@@ -90,6 +95,7 @@ private:
         std::string_view text;
         float score { 0 };
         TokenKind kind { TokenKind::Normal };
+        bool normalized { false }; // added token matched in normalized text (tokenizer.json "normalized")
     };
     struct Merge {
         u32 rank;
@@ -106,6 +112,9 @@ private:
     ErrorOr<void> encode_piece(std::string_view piece, Vector<u32>& out) const;
     ErrorOr<void> encode_text_segment(std::string_view text, bool at_text_start, Vector<u32>& out) const;
     ErrorOr<void> emit_unknown_bytes(std::string_view bytes, Vector<u32>& out) const;
+    ErrorOr<void> encode_raw_piece(std::string_view text, bool at_text_start, Vector<u32>& out) const;
+    template<typename EncodePiece>
+    ErrorOr<void> split_on_specials(std::string_view text, Vector<Special> const&, bool const (&starts)[256], bool at_text_start, Vector<u32>& out, EncodePiece) const;
 
     TokenizerKind m_kind { TokenizerKind::ByteLevelBpe };
     MergePriority m_priority { MergePriority::Rank };
@@ -116,12 +125,16 @@ private:
     bool m_ignore_merges { false }; // HF BPE: a whole word in the vocab is taken as is
     bool m_strip_leading_space { false };
     bool m_split_on_metaspace { false };
+    NormalizationForm m_normalization { NormalizationForm::None };
+    bool m_normalize_after_spaces { false }; // SentencePiece: the Unicode normalizer follows Prepend/Replace
     Arena m_text_storage;
     Vector<Token> m_tokens;
     StringMap<u32> m_token_ids;
     U64Map<Merge> m_merges;
-    Vector<Special> m_specials; // longest first
+    Vector<Special> m_specials; // longest first; matched in the raw text
     bool m_special_starts[256] {};
+    Vector<Special> m_normalized_specials; // longest first; matched after m_normalization
+    bool m_normalized_special_starts[256] {};
     u32 m_byte_tokens[256] {};     // byte-level: token of the mapped char; SentencePiece: <0xNN>
     std::optional<u32> m_unknown;
     std::optional<u32> m_bos;

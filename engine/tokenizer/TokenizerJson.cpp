@@ -1,6 +1,7 @@
 // Tokenizer from an HF tokenizer.json: model BPE (vocab, merges in either
 // encoding, byte_fallback, ignore_merges), added_tokens, the normalizer /
-// pre_tokenizer / decoder components our model families use, and the BOS
+// pre_tokenizer / decoder components our model families use (Unicode
+// normalizers NFC/NFKC/NFD/NFKD included), and the BOS
 // prefix from a TemplateProcessing post-processor.
 
 #include "engine/format/Json.h"
@@ -29,7 +30,22 @@ struct Components {
     bool metaspace { false };
     bool metaspace_split { false };
     bool strip_leading_space { false };
+    NormalizationForm normalization { NormalizationForm::None };
+    bool normalize_after_spaces { false };
 };
+
+// Two Unicode normalizers in a row: compatibility if either is, composed
+// if the second composes (NFC after NFKD is NFKC, NFD after NFC is NFD).
+NormalizationForm combine_forms(NormalizationForm first, NormalizationForm second)
+{
+    if (first == NormalizationForm::None)
+        return second;
+    bool compatibility = first == NormalizationForm::Nfkc || first == NormalizationForm::Nfkd || second == NormalizationForm::Nfkc || second == NormalizationForm::Nfkd;
+    bool composed = second == NormalizationForm::Nfc || second == NormalizationForm::Nfkc;
+    if (compatibility)
+        return composed ? NormalizationForm::Nfkc : NormalizationForm::Nfkd;
+    return composed ? NormalizationForm::Nfc : NormalizationForm::Nfd;
+}
 
 ErrorOr<void> read_normalizer(JsonDocument const& doc, JsonValue const& n, Components& c, u32 depth)
 {
@@ -60,8 +76,23 @@ ErrorOr<void> read_normalizer(JsonDocument const& doc, JsonValue const& n, Compo
         c.replace_space = true;
         return {};
     }
-    if (type == "NFC" || type == "NFKC")
-        return {}; // composed input is the norm; decomposition is not implemented
+    NormalizationForm form = NormalizationForm::None;
+    if (type == "NFC")
+        form = NormalizationForm::Nfc;
+    else if (type == "NFKC")
+        form = NormalizationForm::Nfkc;
+    else if (type == "NFD")
+        form = NormalizationForm::Nfd;
+    else if (type == "NFKD")
+        form = NormalizationForm::Nfkd;
+    if (form != NormalizationForm::None) {
+        // Only compatibility forms change spaces (NBSP -> " "), so only
+        // then does it matter whether Prepend/Replace ran first.
+        if ((c.prepend_metaspace || c.replace_space) && (form == NormalizationForm::Nfkc || form == NormalizationForm::Nfkd))
+            c.normalize_after_spaces = true;
+        c.normalization = combine_forms(c.normalization, form);
+        return {};
+    }
     return Error::unsupported("tokenizer.json normalizer type is not supported");
 }
 
@@ -209,6 +240,7 @@ ErrorOr<void> Tokenizer::load_from_json(std::string_view text, Tokenizer& t)
         std::string_view text;
         TokenKind kind { TokenKind::Unused };
         bool present { false };
+        bool normalized { false };
     };
     Vector<Slot> slots;
     TRY(slots.try_resize(size));
@@ -221,7 +253,9 @@ ErrorOr<void> Tokenizer::load_from_json(std::string_view text, Tokenizer& t)
             auto const& entry = doc.element(*added, i);
             u32 id = static_cast<u32>(doc.get(entry, "id")->integer);
             bool special = doc.get_bool(entry, "special").value_or(false);
-            slots[id] = { *doc.get_string(entry, "content"), special ? TokenKind::Control : TokenKind::UserDefined, true };
+            // HF's default for a token without the flag: normalized unless special.
+            bool normalized = doc.get_bool(entry, "normalized").value_or(!special);
+            slots[id] = { *doc.get_string(entry, "content"), special ? TokenKind::Control : TokenKind::UserDefined, true, normalized };
         }
     }
 
@@ -234,6 +268,7 @@ ErrorOr<void> Tokenizer::load_from_json(std::string_view text, Tokenizer& t)
         read_decoder(doc, *d, c, 0);
 
     t.m_priority = MergePriority::Rank;
+    t.m_normalization = c.normalization;
     t.m_byte_fallback = doc.get_bool(*model, "byte_fallback").value_or(false);
     t.m_ignore_merges = doc.get_bool(*model, "ignore_merges").value_or(false);
     if (c.byte_level) {
@@ -251,6 +286,8 @@ ErrorOr<void> Tokenizer::load_from_json(std::string_view text, Tokenizer& t)
         t.m_space_prefix = c.metaspace ? c.metaspace_prefix : (c.prepend_metaspace ? SpacePrefix::EveryPiece : SpacePrefix::None);
         t.m_split_on_metaspace = c.metaspace && c.metaspace_split;
         t.m_strip_leading_space = c.strip_leading_space;
+        bool compatibility = c.normalization == NormalizationForm::Nfkc || c.normalization == NormalizationForm::Nfkd;
+        t.m_normalize_after_spaces = c.normalize_after_spaces && compatibility && (t.m_replace_spaces || t.m_space_prefix != SpacePrefix::None);
     }
 
     TRY(t.m_tokens.try_reserve(size));
@@ -260,6 +297,7 @@ ErrorOr<void> Tokenizer::load_from_json(std::string_view text, Tokenizer& t)
         if (kind == TokenKind::Normal && t.m_kind == TokenizerKind::SentencePieceBpe && slots[id].text.size() == 6 && slots[id].text.substr(0, 3) == "<0x")
             kind = TokenKind::Byte;
         TRY(t.add_token(slots[id].text, 0.0f, kind));
+        t.m_tokens.last().normalized = slots[id].normalized;
     }
 
     if (auto const* merges = doc.get(*model, "merges")) {

@@ -214,3 +214,127 @@ TEST(Tokenizer, RejectsBadTokenizerJson)
         EXPECT_TRUE(Tokenizer::load_from_json(text, t).is_error()) << text;
     }
 }
+
+namespace {
+
+// byte_level_json() with another normalizer and more added tokens (ids from 261).
+std::string byte_level_json_with(std::string const& normalizer, std::string const& more_added = "")
+{
+    std::string json = byte_level_json();
+    auto replace = [&](std::string const& from, std::string const& to) {
+        size_t at = json.find(from);
+        EXPECT_NE(at, std::string::npos);
+        json.replace(at, from.size(), to);
+    };
+    replace("\"normalizer\":null", "\"normalizer\":" + normalizer);
+    if (!more_added.empty())
+        replace("\"special\":true}]", "\"special\":true}," + more_added + "]");
+    return json;
+}
+
+std::vector<u32> bytes_of(std::string const& text)
+{
+    std::vector<u32> ids;
+    for (unsigned char c : text)
+        ids.push_back(c); // byte_level_json(): the token of each mapped byte has the byte's value as id
+    return ids;
+}
+
+} // namespace
+
+TEST(Tokenizer, NfcNormalizerComposesBeforePreTokenizing)
+{
+    Tokenizer plain, nfc;
+    ASSERT_FALSE(Tokenizer::load_from_json(byte_level_json(), plain).is_error());
+    auto result = Tokenizer::load_from_json(byte_level_json_with(R"({"type":"NFC"})"), nfc);
+    ASSERT_FALSE(result.is_error()) << result.error().reason();
+    EXPECT_EQ(encode(plain, "e\xCC\x81"), bytes_of("e\xCC\x81"));
+    EXPECT_EQ(encode(nfc, "e\xCC\x81"), bytes_of("\xC3\xA9"));
+    // NFC keeps compatibility characters.
+    EXPECT_EQ(encode(nfc, "\xEF\xAC\x81"), bytes_of("\xEF\xAC\x81"));
+    // Inside a Sequence, and around a special token (normalized: false by default for special tokens).
+    Tokenizer sequence;
+    ASSERT_FALSE(Tokenizer::load_from_json(byte_level_json_with(R"({"type":"Sequence","normalizers":[{"type":"NFC"}]})"), sequence).is_error());
+    std::vector<u32> expected = bytes_of("\xC3\xA9");
+    expected.push_back(260);
+    expected.push_back(0xC3);
+    expected.push_back(0xA9);
+    EXPECT_EQ(encode(sequence, "e\xCC\x81<|end|>e\xCC\x81"), expected);
+}
+
+TEST(Tokenizer, NfkcNormalizerFoldsCompatibilityCharacters)
+{
+    Tokenizer t;
+    auto result = Tokenizer::load_from_json(byte_level_json_with(R"({"type":"NFKC"})"), t);
+    ASSERT_FALSE(result.is_error()) << result.error().reason();
+    // ﬁ -> "fi", ① -> "1", full-width Ａ -> "A", ㎞ -> "km"; "he" merges.
+    std::vector<u32> expected = { 'f', 'i', '1', 'A', 'k', 'm', 256 };
+    EXPECT_EQ(encode(t, "\xEF\xAC\x81\xE2\x91\xA0\xEF\xBC\xA1\xE3\x8E\x9E" "he"), expected);
+    // A special token whose text changes under NFKC is still matched in the raw text.
+    Tokenizer special;
+    ASSERT_FALSE(Tokenizer::load_from_json(byte_level_json_with(R"({"type":"NFKC"})",
+                                               R"({"id":261,"content":"<\uff41>","special":true,"normalized":false})"),
+        special)
+                     .is_error());
+    EXPECT_EQ(encode(special, "\x3C\xEF\xBD\x81\x3E"), std::vector<u32>({ 261 }));
+}
+
+TEST(Tokenizer, NormalizedAddedTokensAreMatchedAfterNormalization)
+{
+    // As HF: "normalized": true tokens are matched in the normalized text
+    // against their normalized content; "normalized": false ones in the raw text.
+    Tokenizer t;
+    auto result = Tokenizer::load_from_json(byte_level_json_with(R"({"type":"NFC"})",
+                                                R"({"id":261,"content":"xe\u0301","special":false,"normalized":true},)"
+                                                R"({"id":262,"content":"qe\u0301","special":false,"normalized":false})"),
+        t);
+    ASSERT_FALSE(result.is_error()) << result.error().reason();
+    EXPECT_EQ(encode(t, "xe\xCC\x81"), std::vector<u32>({ 261 }));
+    EXPECT_EQ(encode(t, "x\xC3\xA9"), std::vector<u32>({ 261 }));
+    EXPECT_EQ(encode(t, "qe\xCC\x81"), std::vector<u32>({ 262 }));
+    EXPECT_EQ(encode(t, "q\xC3\xA9"), bytes_of("q\xC3\xA9"));
+}
+
+TEST(Tokenizer, NormalizersKeepInvalidUtf8Working)
+{
+    for (auto const* normalizer : { R"({"type":"NFC"})", R"({"type":"NFKC"})" }) {
+        Tokenizer t;
+        ASSERT_FALSE(Tokenizer::load_from_json(byte_level_json_with(normalizer), t).is_error());
+        // Invalid bytes pass through as bytes; the valid "e" + U+0301 after them still composes.
+        EXPECT_EQ(encode(t, "\xFF\xCC" "e\xCC\x81\x80"), bytes_of("\xFF\xCC\xC3\xA9\x80")) << normalizer;
+        auto ids = encode(t, "\xC0\xAF\xED\xA0\x80");
+        EXPECT_EQ(decode(t, ids), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+        EXPECT_EQ(ids, bytes_of("\xC0\xAF\xED\xA0\x80"));
+    }
+}
+
+TEST(Tokenizer, NfkcBeforeOrAfterSentencePieceSpaces)
+{
+    // NBSP becomes " " under NFKC: before Replace it then turns into "▁",
+    // after Replace it stays a space (byte fallback <0x20>).
+    auto with = [](std::string const& normalizers) {
+        std::string json = sentencepiece_json();
+        std::string from = R"("normalizers":[{"type":"Prepend","prepend":"\u2581"},{"type":"Replace","pattern":{"String":" "},"content":"\u2581"}])";
+        size_t at = json.find(from);
+        EXPECT_NE(at, std::string::npos);
+        json.replace(at, from.size(), "\"normalizers\":" + normalizers);
+        return json;
+    };
+    Tokenizer before, after;
+    auto result = Tokenizer::load_from_json(with(R"([{"type":"NFKC"},{"type":"Prepend","prepend":"\u2581"},{"type":"Replace","pattern":{"String":" "},"content":"\u2581"}])"), before);
+    ASSERT_FALSE(result.is_error()) << result.error().reason();
+    result = Tokenizer::load_from_json(with(R"([{"type":"Prepend","prepend":"\u2581"},{"type":"Replace","pattern":{"String":" "},"content":"\u2581"},{"type":"NFKC"}])"), after);
+    ASSERT_FALSE(result.is_error()) << result.error().reason();
+    EXPECT_EQ(encode(before, "a\xC2\xA0" "b"), std::vector<u32>({ 262, 259, 261 }));
+    EXPECT_EQ(encode(after, "a\xC2\xA0" "b"), std::vector<u32>({ 262, 3 + 0x20, 261 }));
+}
+
+TEST(Tokenizer, NfdNormalizersAndSequencesOfThem)
+{
+    Tokenizer nfd, nfkd_then_nfc;
+    ASSERT_FALSE(Tokenizer::load_from_json(byte_level_json_with(R"({"type":"NFD"})"), nfd).is_error());
+    EXPECT_EQ(encode(nfd, "\xC3\xA9\xEF\xAC\x81"), bytes_of("e\xCC\x81\xEF\xAC\x81"));
+    // NFKD then NFC is NFKC: ﬁ folds, é composes again.
+    ASSERT_FALSE(Tokenizer::load_from_json(byte_level_json_with(R"({"type":"Sequence","normalizers":[{"type":"NFKD"},{"type":"NFC"}]})"), nfkd_then_nfc).is_error());
+    EXPECT_EQ(encode(nfkd_then_nfc, "\xC3\xA9\xEF\xAC\x81"), bytes_of("\xC3\xA9" "fi"));
+}
