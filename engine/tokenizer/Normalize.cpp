@@ -82,20 +82,44 @@ ErrorOr<void> append_decomposed(u32 cp, bool compatibility, Vector<Char>& out)
 }
 
 // Canonical ordering: a stable sort of each run of non-starters by class.
-// Runs are short (a few marks), so insertion sort is the right tool.
-void canonical_order(Vector<Char>& chars)
+// Runs are usually a few marks (insertion sort); a long run, which only
+// crafted input has, is counting-sorted so it cannot take quadratic time.
+ErrorOr<void> canonical_order(Vector<Char>& chars, Vector<Char>& scratch)
 {
-    for (size_t i = 1; i < chars.size(); ++i) {
-        Char c = chars[i];
-        if (c.combining_class == 0)
+    constexpr size_t short_run = 32;
+    for (size_t start = 0; start < chars.size();) {
+        if (chars[start].combining_class == 0) {
+            ++start;
             continue;
-        size_t j = i;
-        while (j > 0 && chars[j - 1].combining_class > c.combining_class) {
-            chars[j] = chars[j - 1];
-            --j;
         }
-        chars[j] = c;
+        size_t end = start;
+        while (end < chars.size() && chars[end].combining_class != 0)
+            ++end;
+        if (end - start <= short_run) {
+            for (size_t i = start + 1; i < end; ++i) {
+                Char c = chars[i];
+                size_t j = i;
+                while (j > start && chars[j - 1].combining_class > c.combining_class) {
+                    chars[j] = chars[j - 1];
+                    --j;
+                }
+                chars[j] = c;
+            }
+        } else {
+            size_t first_of_class[257] {};
+            for (size_t i = start; i < end; ++i)
+                ++first_of_class[chars[i].combining_class + 1];
+            for (size_t c = 1; c < 257; ++c)
+                first_of_class[c] += first_of_class[c - 1];
+            TRY(scratch.try_resize(end - start));
+            for (size_t i = start; i < end; ++i)
+                scratch[first_of_class[chars[i].combining_class]++] = chars[i];
+            for (size_t i = start; i < end; ++i)
+                chars[i] = scratch[i - start];
+        }
+        start = end;
     }
+    return {};
 }
 
 // Canonical composition (UAX #15 D117): each character is combined with the
@@ -128,7 +152,8 @@ ErrorOr<void> flush(Vector<Char>& chars, NormalizationForm form, Vector<char>& o
 {
     if (chars.is_empty())
         return {};
-    canonical_order(chars);
+    Vector<Char> scratch;
+    TRY(canonical_order(chars, scratch));
     if (composes(form))
         canonical_compose(chars);
     for (auto const& c : chars) {

@@ -203,3 +203,26 @@ TEST(Normalize, CombiningClasses)
     EXPECT_EQ(unicode_combining_class(0x3099), 8);
     EXPECT_EQ(unicode_combining_class(0x10FFFF), 0);
 }
+
+TEST(Normalize, LongRunsOfMarksAreOrderedStably)
+{
+    // 3000 marks in one run take the counting-sort path; the order within a
+    // class is kept (stable), and it agrees with short runs.
+    std::vector<u32> input = { 'a' }, expected = { 'a' };
+    u32 const cycle[] = { 0x301, 0x323, 0x334, 0x300 }; // classes 230, 220, 1, 230
+    for (int i = 0; i < 3000; ++i)
+        input.push_back(cycle[i % 4]);
+    for (u32 mark : { 0x334u, 0x323u }) {
+        for (int i = 0; i < 750; ++i)
+            expected.push_back(mark);
+    }
+    for (int i = 0; i < 750; ++i) {
+        expected.push_back(0x301);
+        expected.push_back(0x300);
+    }
+    EXPECT_EQ(normalize(utf8(input), NormalizationForm::Nfd), utf8(expected));
+    // a + U+0323 composes to U+1EA1 past the class-1 marks; nothing else composes.
+    expected.erase(expected.begin() + 751);
+    expected[0] = 0x1EA1;
+    EXPECT_EQ(normalize(utf8(input), NormalizationForm::Nfc), utf8(expected));
+}
