@@ -5,7 +5,9 @@ One run, same machine, same model file, same thread count:
   - llama.cpp is built from the llama-cpp-python PyPI source distribution
     (its vendored llama.cpp, CPU only, Release), cached under build/bench/;
   - models: SmolLM2-135M-Instruct Q4_1 (tools/fetch_model.py) and a random-weight
-    ~1.1B Llama (TinyLlama shape) written by this script as Q4_0 and Q8_0 GGUF;
+    ~1.1B Llama (TinyLlama shape) written by this script as Q4_0 and Q8_0 GGUF, and
+    as Q4_K_M (llama.cpp's llama-quantize applied to the Q8_0 file: Q4_K, with Q6_K
+    for output.weight and some attn_v/ffn_down layers, as for real Q4_K_M models);
   - prefill: a 128-token prompt; decode: 64 tokens (llama-bench pp128 / tg64;
     aisos-llm --ids with 128 ids, -n 64, greedy, --ignore-eos so that it decodes all 64 like
     llama-bench), best of --reps runs;
@@ -15,7 +17,12 @@ One run, same machine, same model file, same thread count:
   - peak resident memory of each process for the same run (wait4 rusage).
 It is a benchmark, not a test: nothing is asserted about speed.
 
-Usage: bench/engine.py [--threads N] [--reps N] [--aisos PATH] [--skip-1b]
+--kquant-speed instead builds and runs bench/engine/kquant_speed.cpp: one
+thread, the Q4_K/Q5_K/Q6_K dot kernels of the AVX2 and AVX-512 sets on the
+1.1B model's FFN matrices (needs the engine library of the --aisos build).
+
+Usage: bench/engine.py [--threads N] [--reps N] [--aisos PATH] [--skip-1b] [--only TEXT]
+       bench/engine.py --kquant-speed [--aisos PATH]
 """
 import argparse
 import json
@@ -98,6 +105,24 @@ def memory_bandwidth(threads):
     return float(re.search(r"read_gbps=([0-9.]+)", out).group(1))
 
 
+# ---- k-quant kernel speed ----------------------------------------------------------------------
+
+def kquant_speed(aisos):
+    """Builds bench/engine/kquant_speed.cpp against the engine library next to the aisos-llm binary."""
+    build = aisos.resolve().parent.parent
+    libs = [build / "engine" / "libaisos_engine.a", build / "engine" / "libaisos_engine_base.a"]
+    for lib in libs:
+        if not lib.exists():
+            raise SystemExit(f"bench: {lib} not found (build the aisos_engine target in {build})")
+    source = ROOT / "bench" / "engine" / "kquant_speed.cpp"
+    binary = BENCH / "kquant_speed"
+    run(["c++", "-O2", "-std=c++20", "-I", ROOT, "-o", binary, source] + libs)
+    log(f"$ {binary} (one thread; the machine may be shared: see the load average)")
+    load = os.getloadavg()[0]
+    subprocess.run([str(binary)], check=True)
+    print(f"load average at start {load:.1f}, at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
 # ---- models -------------------------------------------------------------------------------------
 
 def smollm2_model():
@@ -173,6 +198,23 @@ def random_llama_1b(type_name):
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+    temp.rename(path)
+    return path
+
+
+def random_llama_1b_q4_k_m(bin_dir, jobs):
+    """The random 1.1B Llama as Q4_K_M: llama.cpp's own llama-quantize picks the k-quant mix."""
+    path = BENCH / "random-llama-1.1B-Q4_K_M.gguf"
+    if path.exists():
+        return path
+    quantize = bin_dir / "llama-quantize"
+    if not quantize.exists():
+        run(["cmake", "--build", bin_dir.parent, "-j", jobs, "--target", "llama-quantize"], stdout=subprocess.DEVNULL)
+    source = random_llama_1b("Q8_0")
+    temp = path.with_suffix(".tmp")
+    log(f"writing {path.name} (llama-quantize of {source.name})")
+    # The source is already quantized (random Q8_0 blocks): requantizing is the point here.
+    run([quantize, "--allow-requantize", source, temp, "Q4_K_M"], stdout=subprocess.DEVNULL)
     temp.rename(path)
     return path
 
@@ -279,18 +321,33 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="parallel jobs for building llama.cpp")
     parser.add_argument("--aisos-only", action="store_true",
                         help="skip llama.cpp (e.g. while its build is not finished): aisos, bandwidth, roofline")
+    parser.add_argument("--only", metavar="TEXT", help="only the models whose label contains TEXT (e.g. Q4_K_M)")
+    parser.add_argument("--kquant-speed", action="store_true",
+                        help="only the single-thread AVX2 vs AVX-512 k-quant kernel timing")
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     if not args.aisos.exists():
         raise SystemExit(f"bench: {args.aisos} not found (build the aisos-llm target, or set AISOS_LLM / --aisos)")
+    if args.kquant_speed:
+        kquant_speed(args.aisos)
+        return 0
 
     bin_dir = None if args.aisos_only else build_llama_cpp(args.jobs)
     load_start = os.getloadavg()
     bandwidth = memory_bandwidth(args.threads)
-    models = [("SmolLM2-135M Q4_1", smollm2_model())]
+    models = [("SmolLM2-135M Q4_1", smollm2_model)]
     if not args.skip_1b:
-        models += [("random Llama 1.1B Q4_0", random_llama_1b("Q4_0")),
-                   ("random Llama 1.1B Q8_0", random_llama_1b("Q8_0"))]
+        models += [("random Llama 1.1B Q4_0", lambda: random_llama_1b("Q4_0")),
+                   ("random Llama 1.1B Q8_0", lambda: random_llama_1b("Q8_0"))]
+        if bin_dir:  # llama-quantize comes from the llama.cpp build
+            models.append(("random Llama 1.1B Q4_K_M", lambda: random_llama_1b_q4_k_m(bin_dir, str(args.jobs))))
+        else:
+            log("--aisos-only: no llama.cpp build, so no Q4_K_M model (llama-quantize writes it)")
+    if args.only:
+        models = [(label, make) for label, make in models if args.only in label]
+        if not models:
+            raise SystemExit(f"bench: no model label contains {args.only!r}")
+    models = [(label, make()) for label, make in models]
 
     from oracle import vocab
     rows = []
