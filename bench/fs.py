@@ -190,7 +190,7 @@ class LinuxGuest(Guest):
             "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
             "-drive", f"if=pflash,format=raw,unit=1,file={variables}",
             "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
-            "-drive", f"file={self.disk},format=raw,if=none,id=nvm",
+            "-drive", f"file={self.disk},format=raw,if=none,id=nvm,discard=unmap",
             "-device", f"nvme,serial={qemu.NVME_SERIAL},drive=nvm",
             "-netdev", (f"user,id=net0,hostfwd=tcp:127.0.0.1:{self.port}-:{qemu.GUEST_HTTP_PORT},"
                         f"hostfwd=tcp:127.0.0.1:{self.drop_port}-:{linux_fs_guest.DROP_PORT}"),

@@ -242,7 +242,7 @@ def qemu_command(config: MachineConfig, accel: str, variables: Path) -> list[str
         command += ["-drive", f"file={image},format=raw,if=none,id=bootmedia,snapshot=on",
                     "-device", "ide-hd,drive=bootmedia,bootindex=0"]
     if config.disk is not None:
-        command += ["-drive", f"file={config.disk},format=raw,if=none,id=nvm",
+        command += ["-drive", f"file={config.disk},format=raw,if=none,id=nvm,discard=unmap",
                     "-device", f"nvme,serial={NVME_SERIAL},drive=nvm"]
     if config.nic != "none":
         if config.nic not in NIC_DEVICES:

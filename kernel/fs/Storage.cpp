@@ -99,6 +99,10 @@ void write_metrics(FormatSink& out)
     auto metric = [&](const char* type, const char* name, const char* help, uint64_t value) {
         format(out, "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
     };
+    auto n = nvme::statistics();
+    metric("counter", "aisos_nvme_interrupts_total", "NVMe completion interrupts (nvme_completion=msix).", n.interrupts);
+    metric("counter", "aisos_nvme_discard_commands_total", "NVMe Dataset Management and Write Zeroes commands completed.", n.discard_commands);
+    metric("counter", "aisos_nvme_resets_total", "NVMe controller resets after a command timeout.", n.resets);
     Locked locked;
     if (s_file_system) {
         auto space = s_file_system->space();
@@ -116,6 +120,8 @@ void write_metrics(FormatSink& out)
     metric("counter", "aisos_cache_bypass_read_blocks_total", "Blocks of large reads that bypassed the cache.", c.bypass_reads);
     metric("counter", "aisos_cache_bypass_write_blocks_total", "Blocks of large writes that bypassed the cache.", c.bypass_writes);
     metric("counter", "aisos_cache_flushes_total", "Disk flushes.", c.flushes);
+    metric("counter", "aisos_cache_discards_total", "Discards (freed blocks handed back) sent to the disk.", c.discards);
+    metric("counter", "aisos_cache_discarded_bytes_total", "Bytes in those discards.", c.discarded_blocks * page_size);
     metric("counter", "aisos_disk_read_bytes_total", "Bytes read from the disk.", c.bytes_read);
     metric("counter", "aisos_disk_written_bytes_total", "Bytes written to the disk.", c.bytes_written);
     metric("gauge", "aisos_cache_resident_bytes", "Unpinned cache pages held.", c.resident_pages * page_size);

@@ -171,6 +171,8 @@ void system_info(const HttpRequest&, std::span<const uint8_t>, HttpResponse& res
         json.unsigned_integer(ns.nsid);
         json.key("size_mib");
         json.unsigned_integer(ns.size_bytes >> 20);
+        json.member("completion", ns.msix ? "msix" : "poll");
+        json.member("discard", ns.discard);
         json.end_object();
     }
     json.end_array();

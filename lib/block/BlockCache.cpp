@@ -420,6 +420,32 @@ void BlockCache::drop_cached(uint64_t block)
     release(page);
 }
 
+ErrorOr<void> BlockCache::discard(uint64_t first, uint64_t count)
+{
+    if (first > m_block_count || count > m_block_count - first)
+        return Error { ErrorCode::OutOfRange, "block cache: discard outside the device" };
+    if (count == 0)
+        return {};
+    if (count <= m_bucket_mask + 1) {
+        for (uint64_t i = 0; i < count; ++i)
+            drop_cached(first + i);
+    } else {
+        // A range larger than the hash table (deleting a big file): visit
+        // what is cached instead of every block of the range.
+        for (uint64_t bucket = 0; bucket <= m_bucket_mask; ++bucket) {
+            for (CachePage* page = m_buckets[bucket]; page;) {
+                CachePage* next = page->hash_next;
+                if (page->block >= first && page->block - first < count)
+                    drop_cached(page->block);
+                page = next;
+            }
+        }
+    }
+    ++m_stats.discards;
+    m_stats.discarded_blocks += count;
+    return m_device.discard(first * m_ratio, count * m_ratio);
+}
+
 ErrorOr<void> BlockCache::write(uint64_t first, std::span<const uint8_t> buffer)
 {
     TRY(check_range(first, buffer.size()));

@@ -71,6 +71,8 @@ struct BlockCacheStatistics {
     uint64_t bypass_reads { 0 };     // blocks read around the cache
     uint64_t bypass_writes { 0 };    // blocks written around the cache
     uint64_t flushes { 0 };
+    uint64_t discards { 0 };         // discard (TRIM) requests passed to the device
+    uint64_t discarded_blocks { 0 }; // blocks in them
     uint64_t device_reads { 0 };     // read commands sent to the device
     uint64_t device_writes { 0 };    // write commands sent to the device
     uint64_t bytes_read { 0 };       // from the device
@@ -104,6 +106,10 @@ public:
     ErrorOr<void> read(uint64_t first_block, std::span<uint8_t> buffer) override;
     ErrorOr<void> write(uint64_t first_block, std::span<const uint8_t> buffer) override;
     ErrorOr<void> flush() override;
+    // Drops the blocks' cached copies (dirty ones too: their contents are no
+    // longer needed; pinned ones stay with their mappings), then passes the
+    // discard to the device.
+    ErrorOr<void> discard(uint64_t first_block, uint64_t count) override;
 
     // Keeps the block's current contents in memory until unpin(). Several
     // pins of one block share the page.

@@ -29,6 +29,19 @@ public:
     virtual ErrorOr<void> write(uint64_t first_block, std::span<const uint8_t> buffer) = 0;
     virtual ErrorOr<void> flush() = 0;
 
+    // The blocks' contents are no longer needed (TRIM, NVMe Dataset
+    // Management "deallocate"): the device may release them, and until they
+    // are written again reads may return zeroes, the old data or anything
+    // else. A hint: doing nothing is a valid implementation and the default.
+    // Like an unflushed write it may be lost in a power cut, so callers
+    // discard only blocks that no durable state refers to.
+    virtual ErrorOr<void> discard(uint64_t first_block, uint64_t count)
+    {
+        (void)first_block;
+        (void)count;
+        return {};
+    }
+
 protected:
     ~BlockDevice() = default;
 };

@@ -102,6 +102,8 @@ enum class Key : uint8_t {
     AnonymousInference,
     DebugFaultKey,
     DebugEndpoints,
+    NvmeDiscardKey,
+    NvmeCompletionKey,
     Count,
 };
 
@@ -124,6 +126,8 @@ constexpr KeyInfo s_keys[] = {
     { "anonymous_inference", Key::AnonymousInference, false },
     { "debug_fault", Key::DebugFaultKey, false },
     { "debug_endpoints", Key::DebugEndpoints, false },
+    { "nvme_discard", Key::NvmeDiscardKey, false },
+    { "nvme_completion", Key::NvmeCompletionKey, false },
 };
 
 class Parser {
@@ -329,6 +333,28 @@ private:
             } else {
                 invalid(info, value, "none or page_fault", "using none");
                 m_config.debug_fault = DebugFault::None;
+            }
+            return;
+        case Key::NvmeDiscardKey: {
+            constexpr std::string_view names[] = { "auto", "deallocate", "write_zeroes", "off" };
+            for (size_t i = 0; i < 4; ++i) {
+                if (equals_ignoring_case(value, names[i])) {
+                    m_config.nvme_discard = static_cast<NvmeDiscard>(i);
+                    return;
+                }
+            }
+            invalid(info, value, "auto, deallocate, write_zeroes or off", "using auto");
+            m_config.nvme_discard = NvmeDiscard::Auto;
+            return;
+        }
+        case Key::NvmeCompletionKey:
+            if (equals_ignoring_case(value, "poll")) {
+                m_config.nvme_completion = NvmeCompletion::Poll;
+            } else if (equals_ignoring_case(value, "msix")) {
+                m_config.nvme_completion = NvmeCompletion::Msix;
+            } else {
+                invalid(info, value, "poll or msix", "using poll");
+                m_config.nvme_completion = NvmeCompletion::Poll;
             }
             return;
         case Key::Count:

@@ -14,7 +14,12 @@
 // label), admin_password, admin_password_hash, default_model, net_cores
 // (1..cpu_count), log_level (error|warn|info|debug|trace),
 // anonymous_inference (true|false), debug_fault (none|page_fault),
-// debug_endpoints (true|false: the /debug/* test endpoints, off by default).
+// debug_endpoints (true|false: the /debug/* test endpoints, off by default),
+// nvme_discard (auto|deallocate|write_zeroes|off: how freed blocks are handed
+// back to the disk; auto = Dataset Management deallocate when the controller
+// has it, else Write Zeroes with deallocate, else nothing), nvme_completion
+// (poll|msix: poll completion queues, the default, or sleep until an MSI-X
+// interrupt).
 
 #include "lib/base/FixedString.h"
 
@@ -44,6 +49,9 @@ enum class DebugFault : uint8_t {
     PageFault, // fault on purpose after boot (tests the panic report)
 };
 
+enum class NvmeDiscard : uint8_t { Auto, Deallocate, WriteZeroes, Off };
+enum class NvmeCompletion : uint8_t { Poll, Msix };
+
 struct Config {
     AddressMode address_mode { AddressMode::Dhcp };
     Ipv4Address address {};      // Static only
@@ -61,6 +69,8 @@ struct Config {
     bool anonymous_inference { false };
     bool debug_endpoints { false };
     DebugFault debug_fault { DebugFault::None };
+    NvmeDiscard nvme_discard { NvmeDiscard::Auto };
+    NvmeCompletion nvme_completion { NvmeCompletion::Poll };
 
     Config() { hostname.assign("aisos"); }
 };

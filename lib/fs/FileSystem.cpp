@@ -75,6 +75,7 @@ FileSystem::FileSystem(block::BlockDevice& device, Allocator& allocator, Clock* 
     : m_device(device)
     , m_allocator(allocator)
     , m_clock(clock)
+    , m_discard_after_next_commit(allocator)
 {
 }
 
@@ -151,6 +152,9 @@ ErrorOr<void> FileSystem::format(block::BlockDevice& device, Allocator& allocato
         TRY(device.flush());
         TRY(write(1 - older));
         TRY(device.flush());
+        // No file system refers to anything on the disk now: let it reclaim
+        // the data area, as mkfs does (a hint; a disk without it is fine).
+        (void)device.discard(data_start * ratio, (block_count - data_start) * ratio);
 
         for (uint64_t area = 0; area < 2; ++area) {
             for (uint64_t index = 0; index < bitmap_blocks; ++index) {
@@ -405,6 +409,59 @@ void FileSystem::release(ExtentRecord extent)
         clear_busy(extent.start, extent.length);
 }
 
+// Discards (TRIM) let an SSD or a sparse image reclaim blocks whose contents
+// nobody needs. They are hints: a failure loses nothing and is not reported,
+// and without memory to remember a range it is simply not discarded.
+//
+// Blocks written by a change that never committed: no generation refers to
+// them, so they go at once.
+void FileSystem::release_and_discard(ExtentRecord extent)
+{
+    if (!extent.length)
+        return;
+    release(extent);
+    (void)m_device.discard(extent.start * m_ratio, extent.length * m_ratio);
+}
+
+// Blocks freed by a committed change: the previous generation, which mount
+// falls back to if the newest superblock is damaged, still refers to them.
+// They become free for allocation now, and are discarded after the next
+// commit overwrites that generation's superblock slot (discard_unused skips
+// whatever was allocated again meanwhile).
+void FileSystem::release_after_commit(ExtentRecord extent)
+{
+    if (!extent.length)
+        return;
+    release(extent);
+    (void)m_discard_after_next_commit.append(extent);
+}
+
+// The parts of the extent that are not busy (allocated again since it was
+// freed), as few device ranges as possible.
+void FileSystem::discard_unused(ExtentRecord extent)
+{
+    uint64_t end = extent.start + extent.length;
+    for (uint64_t block = extent.start; block < end;) {
+        if (busy(block)) {
+            ++block;
+            continue;
+        }
+        uint64_t run = block;
+        while (block < end && !busy(block))
+            ++block;
+        (void)m_device.discard(run * m_ratio, (block - run) * m_ratio);
+    }
+}
+
+// After a commit is durable: what the generation before the previous one
+// freed is now unreachable from both superblock slots.
+void FileSystem::discard_previous_generation_frees()
+{
+    for (auto extent : m_discard_after_next_commit)
+        discard_unused(extent);
+    m_discard_after_next_commit.clear();
+}
+
 // First non-busy block at or after from, wrapping once to the data start;
 // block_count when the disk is full.
 uint64_t FileSystem::find_free(uint64_t from) const
@@ -614,6 +671,7 @@ ErrorOr<void> FileSystem::finish(Transaction& transaction, uint64_t new_root, in
         m_stale[1 - area][word] |= changed[word];
     }
     m_allocator.free(changed);
+    discard_previous_generation_frees();
     for (auto extent : transaction.freed)
         release_or_defer(extent);
     transaction.allocated.clear();

@@ -199,6 +199,10 @@ private:
     ErrorOr<uint64_t> allocate_metadata_block(Transaction&);
     ErrorOr<ExtentRecord> allocate_data_run(uint64_t needed, uint64_t preferred, uint64_t near);
     void release(ExtentRecord);
+    void release_and_discard(ExtentRecord);
+    void release_after_commit(ExtentRecord);
+    void discard_unused(ExtentRecord);
+    void discard_previous_generation_frees();
     bool pinned(ExtentRecord) const;
     void release_or_defer(ExtentRecord);
     ErrorOr<size_t> read_extents(std::span<const ExtentRecord>, uint64_t size, uint64_t offset, std::span<uint8_t> buffer);
@@ -229,6 +233,9 @@ private:
     bool m_broken { false };  // a superblock write failed: state on disk unknown until remount
     OpenFile* m_open_files { nullptr };     // singly linked
     Array<ExtentRecord>* m_deferred { nullptr }; // freed blocks an OpenFile still pins
+    // Freed blocks the previous generation may still refer to, discarded
+    // once the next commit is durable (then no superblock slot does).
+    Array<ExtentRecord> m_discard_after_next_commit;
 };
 
 // A file opened for reading, its extents pinned (see FileSystem::open).

@@ -71,7 +71,7 @@ bool FileSystem::pinned(ExtentRecord extent) const
 void FileSystem::release_or_defer(ExtentRecord extent)
 {
     if (!pinned(extent)) {
-        release(extent);
+        release_after_commit(extent);
         return;
     }
     // Capacity was reserved by open(); should it still fail, the blocks stay
@@ -96,7 +96,7 @@ void FileSystem::close(OpenFile* file)
     for (size_t i = m_deferred->size(); i-- > 0;) {
         auto extent = (*m_deferred)[i];
         if (!pinned(extent)) {
-            release(extent);
+            release_after_commit(extent); // freed by the latest commit, for all we know
             m_deferred->remove(i);
         }
     }

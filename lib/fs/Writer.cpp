@@ -172,7 +172,7 @@ void Writer::fail()
     m_fs.release(m_reservation);
     m_reservation = { 0, 0 };
     for (auto extent : m_extents)
-        m_fs.release(extent);
+        m_fs.release_and_discard(extent); // written, never committed
     m_extents.clear();
     m_state = State::Finished;
 }

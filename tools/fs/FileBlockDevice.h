@@ -1,11 +1,13 @@
 #pragma once
 
 // A BlockDevice over a host file (a disk image), for the host tools.
-// flush() is fsync(), so the durability contract holds on the host too.
+// flush() is fsync(), so the durability contract holds on the host too;
+// discard() punches a hole, so a freshly formatted image stays sparse.
 
 #include "lib/block/BlockDevice.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,6 +66,14 @@ public:
                 return Error { ErrorCode::IoError, "image write failed" };
             done += size_t(put);
         }
+        return {};
+    }
+    ErrorOr<void> discard(uint64_t first, uint64_t count) override
+    {
+        if (first > m_blocks || count > m_blocks - first)
+            return Error { ErrorCode::OutOfRange, "discard outside the image" };
+        if (count && ::fallocate(m_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off_t(first * kBlockSize), off_t(count * kBlockSize)) != 0)
+            return Error::unsupported("the image's file system cannot punch holes"); // a hint: mkfs goes on
         return {};
     }
     ErrorOr<void> flush() override

@@ -1,15 +1,25 @@
-// NVMe controller driver, polled (SPDK style): admin queue, one I/O queue
-// pair per CPU that the controller grants (CPUs share queues round-robin
-// beyond that), a DMA bounce buffer per I/O queue with a PRP list so any
-// caller buffer works, command timeouts followed by a controller reset and
-// one retry, and status codes decoded into errors.
+// NVMe controller driver, polled (SPDK style) by default: admin queue, one
+// I/O queue pair per CPU that the controller grants (CPUs share queues
+// round-robin beyond that), a DMA bounce buffer per I/O queue with a PRP
+// list so any caller buffer works, command timeouts followed by a controller
+// reset and one retry, and status codes decoded into errors.
+//
+// Options (aisos.cfg): nvme_completion=msix gives every I/O completion queue
+// an MSI-X vector aimed at the CPU that owns it, and a waiting CPU sleeps
+// (hlt) until it fires instead of spinning; nvme_discard picks how freed
+// blocks are handed back: Dataset Management with the deallocate attribute,
+// or Write Zeroes with the deallocate bit, whichever ONCS says the
+// controller has.
 //
 // Register and command layouts: NVM Express Base Specification 1.4,
 // sections 3.1 (registers), 4.2-4.6 (queues, PRPs), 5 (admin commands) and
-// the NVM command set (Read 02h, Write 01h, Flush 00h, Write Zeroes 08h).
+// the NVM command set (6: Read 02h, Write 01h, Flush 00h, Write Zeroes 08h,
+// Dataset Management 09h).
 
 #include "kernel/drivers/nvme/Nvme.h"
 
+#include "kernel/BootConfig.h"
+#include "kernel/arch/x86_64/Interrupts.h"
 #include "kernel/console/Log.h"
 #include "kernel/cpu/Smp.h"
 #include "kernel/cpu/Time.h"
@@ -18,6 +28,9 @@
 #include "kernel/mm/Dma.h"
 #include "kernel/mm/Heap.h"
 #include "kernel/mm/Mmio.h"
+#include "lib/pci/Msi.h"
+
+#include <atomic>
 
 namespace aisos::nvme {
 
@@ -34,8 +47,37 @@ constexpr uint32_t csts_ready = 1u << 0, csts_fatal = 1u << 1;
 
 namespace opcode {
 constexpr uint8_t create_io_sq = 0x01, create_io_cq = 0x05, identify = 0x06, set_features = 0x09;
-constexpr uint8_t flush = 0x00, write = 0x01, read = 0x02;
+constexpr uint8_t flush = 0x00, write = 0x01, read = 0x02, write_zeroes = 0x08, dataset_management = 0x09;
 }
+// Identify Controller ONCS (bytes 521:520) bits.
+constexpr uint16_t oncs_dataset_management = 1u << 2, oncs_write_zeroes = 1u << 3;
+constexpr uint32_t dsm_deallocate = 1u << 2;      // CDW11 AD
+constexpr uint32_t write_zeroes_deallocate = 1u << 25; // CDW12 DEAC
+constexpr uint32_t max_dsm_ranges = 256;
+constexpr uint32_t max_write_zeroes_blocks = 65536; // the NLB field's range
+
+struct [[gnu::packed]] DsmRange {
+    uint32_t attributes;
+    uint32_t blocks; // a count, not 0-based
+    uint64_t first;
+};
+static_assert(sizeof(DsmRange) == 16);
+
+enum class DiscardCommand : uint8_t { None, Deallocate, WriteZeroes };
+
+const char* discard_command_name(DiscardCommand command)
+{
+    switch (command) {
+    case DiscardCommand::Deallocate: return "deallocate";
+    case DiscardCommand::WriteZeroes: return "write zeroes";
+    case DiscardCommand::None: break;
+    }
+    return "none";
+}
+
+std::atomic<uint64_t> s_interrupts { 0 };
+std::atomic<uint64_t> s_discard_commands { 0 };
+std::atomic<uint64_t> s_resets { 0 };
 
 constexpr uint16_t admin_queue_depth = 32;
 constexpr uint16_t io_queue_depth = 64;
@@ -112,6 +154,7 @@ struct QueuePair {
     uint16_t next_command_id { 0 };
     dma::Buffer bounce;   // I/O queues only
     dma::Buffer prp_list; // one page: up to 512 entries
+    int interrupt_vector { -1 }; // MSI-X mode: the CPU vector its completions raise
     Spinlock lock;
 };
 
@@ -129,6 +172,7 @@ public:
     ErrorOr<void> read(uint64_t first_block, std::span<uint8_t> buffer) override;
     ErrorOr<void> write(uint64_t first_block, std::span<const uint8_t> buffer) override;
     ErrorOr<void> flush() override;
+    ErrorOr<void> discard(uint64_t first_block, uint64_t count) override;
 
 private:
     ErrorOr<void> check_range(uint64_t first_block, size_t bytes) const
@@ -169,6 +213,11 @@ public:
         if (min_page_shift > 12)
             return Error::unsupported("controller does not support 4 KiB memory pages");
 
+        if (boot_settings().nvme_completion == config::NvmeCompletion::Msix)
+            m_msix_table = map_msix_table(access, device, bars);
+        m_access = &access;
+        m_address = device.address;
+
         TRY(allocate_queue(m_admin, 0, admin_queue_depth));
         TRY(bring_up());
         TRY(identify());
@@ -176,18 +225,22 @@ public:
     }
 
     ErrorOr<void> transfer(uint32_t nsid, uint8_t op, uint64_t lba, uint32_t blocks, uint32_t block_size, uint8_t* data);
+    ErrorOr<void> discard(uint32_t nsid, uint64_t lba, uint64_t blocks);
     ErrorOr<void> flush(uint32_t nsid)
     {
         QueuePair& queue = io_queue();
+        bool may_sleep = cpu::interrupts_enabled();
         SpinlockGuard guard(queue.lock);
         Command c {};
         c.cdw0 = opcode::flush;
         c.nsid = nsid;
-        return submit_and_wait(queue, c);
+        return submit_with_reset(queue, c, may_sleep);
     }
 
     const char* model() const { return m_model; }
     const char* serial() const { return m_serial; }
+    bool uses_interrupts() const { return m_io_queue_count > 0 && m_io_queues[0]->interrupt_vector >= 0; }
+    DiscardCommand discard_command() const { return m_discard; }
 
 private:
     friend class Namespace;
@@ -265,6 +318,8 @@ private:
         cq.prp1 = queue.completion.bus_address;
         cq.cdw10 = (uint32_t(queue.depth - 1) << 16) | queue.id;
         cq.cdw11 = 1; // physically contiguous, interrupts off
+        if (queue.interrupt_vector >= 0)
+            cq.cdw11 = (uint32_t(queue.id) << 16) | 2 | 1; // MSI-X entry = queue id, interrupts on, contiguous
         TRY(admin(cq));
         Command sq {};
         sq.cdw0 = opcode::create_io_sq;
@@ -278,11 +333,13 @@ private:
     ErrorOr<void> admin(Command& command, uint32_t* result = nullptr)
     {
         SpinlockGuard guard(m_admin.lock);
-        return submit_and_wait(m_admin, command, result);
+        return submit_and_wait(m_admin, command, false, result);
     }
 
-    // Posts one command and polls for its completion. The queue lock is held.
-    ErrorOr<void> submit_and_wait(QueuePair& queue, Command& command, uint32_t* result = nullptr)
+    // Posts one command and waits for its completion: polling, or with
+    // may_sleep (the caller ran with interrupts on) on a queue with an
+    // MSI-X vector, halting until an interrupt. The queue lock is held.
+    ErrorOr<void> submit_and_wait(QueuePair& queue, Command& command, bool may_sleep, uint32_t* result = nullptr)
     {
         uint16_t id = queue.next_command_id++;
         command.cdw0 = (command.cdw0 & 0xffff) | (uint32_t(id) << 16);
@@ -318,8 +375,87 @@ private:
             }
             if (time::uptime_ns() > deadline)
                 return Error { ErrorCode::Timeout, "NVMe command timed out" };
-            asm volatile("pause");
+            if (may_sleep && queue.interrupt_vector >= 0) {
+                // Interrupts are off here (the queue lock's guard), so a
+                // completion between this check and the hlt still wakes it:
+                // sti takes effect only after the next instruction. The
+                // CPU's timer tick bounds the wait should an interrupt go
+                // missing.
+                if ((completions[queue.cq_head].status & 1) != queue.phase)
+                    asm volatile("sti; hlt; cli" ::: "memory");
+            } else {
+                asm volatile("pause");
+            }
         }
+    }
+
+    // submit_and_wait, and on a timeout a controller reset and one retry.
+    ErrorOr<void> submit_with_reset(QueuePair& queue, Command& command, bool may_sleep)
+    {
+        auto result = submit_and_wait(queue, command, may_sleep);
+        if (result.is_error() && result.error().code() == ErrorCode::Timeout) {
+            log::error("nvme: command timed out; resetting the controller and retrying once");
+            s_resets.fetch_add(1, std::memory_order_relaxed);
+            queue.lock.unlock();
+            auto reset = bring_up();
+            queue.lock.lock();
+            if (reset.is_error())
+                return reset.error();
+            result = submit_and_wait(queue, command, may_sleep);
+        }
+        return result;
+    }
+
+    static void completion_interrupt(InterruptFrame&, void*) { s_interrupts.fetch_add(1, std::memory_order_relaxed); }
+
+    // The MSI-X table, mapped uncached, or nullptr (then the queues are polled).
+    volatile uint32_t* map_msix_table(PciConfigAccess& access, const PciDevice& device, const pci::BarSet& bars)
+    {
+        auto capability = pci::read_msix_capability(access, device.address);
+        if (capability.is_error()) {
+            log::warn("nvme: nvme_completion=msix but the controller has no MSI-X ({}); polling", capability.error().reason());
+            return nullptr;
+        }
+        auto const& cap = capability.value();
+        if (cap.table_bar >= bars.count || !bars.bars[cap.table_bar].is_memory()
+            || cap.table_offset + uint64_t(cap.table_size) * pci::msix_entry_size > bars.bars[cap.table_bar].size) {
+            log::warn("nvme: the MSI-X table is not inside a memory BAR; polling");
+            return nullptr;
+        }
+        auto mapped = mmio::map(bars.bars[cap.table_bar].address + cap.table_offset, uint64_t(cap.table_size) * pci::msix_entry_size);
+        if (mapped.is_error()) {
+            log::warn("nvme: cannot map the MSI-X table ({}); polling", mapped.error().reason());
+            return nullptr;
+        }
+        m_msix_entries = cap.table_size;
+        return static_cast<volatile uint32_t*>(mapped.value());
+    }
+
+    // MSI-X mode: entry `queue.id` (entry 0 stays masked: the admin queue is
+    // polled) raises a fresh vector on the CPU that uses the queue. Every
+    // CPU needs a queue of its own, or a waiter could sleep through another
+    // CPU's interrupt until its timer tick.
+    ErrorOr<void> route_interrupts(QueuePair* const* queues, size_t count, uint32_t cpus)
+    {
+        if (!m_msix_table)
+            return {};
+        if (count < cpus || count >= m_msix_entries) {
+            log::warn("nvme: {} I/O queues and {} MSI-X entries for {} CPUs; polling", count, m_msix_entries, cpus);
+            return {};
+        }
+        for (size_t i = 0; i < count; ++i) {
+            smp::PerCpu* cpu = smp::cpu(static_cast<uint32_t>(i));
+            if (!cpu)
+                return Error::not_found("no CPU for an NVMe queue");
+            int vector = interrupts::allocate_device_vector(completion_interrupt, queues[i]);
+            if (vector < 0)
+                return Error { ErrorCode::NoSpace, "no free interrupt vector for NVMe" };
+            auto message = TRY(pci::msi_message(cpu->apic_id, static_cast<uint8_t>(vector)));
+            TRY(pci::write_msix_entry(m_msix_table, m_msix_entries, queues[i]->id, message, pci::VectorMask::Unmasked));
+            queues[i]->interrupt_vector = vector;
+        }
+        TRY(pci::set_msix_state(*m_access, m_address, pci::MsixState::Enabled));
+        return {};
     }
 
     ErrorOr<void> identify()
@@ -333,6 +469,8 @@ private:
         auto* data = static_cast<const uint8_t*>(page.virt);
         copy_trimmed(m_serial, data + 4, 20);
         copy_trimmed(m_model, data + 24, 40);
+        uint16_t oncs = uint16_t(data[520] | (data[521] << 8));
+        m_discard = choose_discard(oncs);
         uint8_t mdts = data[77];
         m_max_transfer = mdts ? (4096u << mdts) : bounce_size;
         if (m_max_transfer > bounce_size)
@@ -353,14 +491,20 @@ private:
         if (granted > wanted)
             granted = wanted;
         uint16_t depth = io_queue_depth < m_max_queue_entries ? io_queue_depth : m_max_queue_entries;
+        QueuePair* queues[max_io_queues] {};
         for (uint32_t i = 0; i < granted; ++i) {
-            auto* queue = TRY(heap::create<QueuePair>());
-            TRY(allocate_queue(*queue, static_cast<uint16_t>(i + 1), depth));
-            queue->bounce = TRY(dma::allocate(bounce_size));
-            queue->prp_list = TRY(dma::allocate(4096));
-            TRY(create_io_queue(*queue));
-            m_io_queues[m_io_queue_count++] = queue;
+            queues[i] = TRY(heap::create<QueuePair>());
+            TRY(allocate_queue(*queues[i], static_cast<uint16_t>(i + 1), depth));
+            queues[i]->bounce = TRY(dma::allocate(bounce_size));
+            queues[i]->prp_list = TRY(dma::allocate(4096));
         }
+        TRY(route_interrupts(queues, granted, smp::online_count()));
+        for (uint32_t i = 0; i < granted; ++i) {
+            TRY(create_io_queue(*queues[i]));
+            m_io_queues[m_io_queue_count++] = queues[i];
+        }
+        log::info("nvme: {}: {} I/O queues, completions {}, discard by {}", m_model, m_io_queue_count,
+            uses_interrupts() ? "by MSI-X interrupt" : "polled", discard_command_name(m_discard));
 
         // Namespaces: the active namespace list (CNS 02h, up to 1024 ids),
         // then CNS 00h for each of them.
@@ -397,7 +541,7 @@ private:
                 continue;
             }
             auto* ns = TRY(heap::create<Namespace>(*this, nsid, 1u << block_shift, blocks));
-            add_namespace({ m_model, m_serial, nsid, blocks << block_shift, ns });
+            add_namespace({ m_model, m_serial, nsid, blocks << block_shift, ns, uses_interrupts(), discard_command_name(m_discard) });
         }
         dma::free(list_page);
         dma::free(page);
@@ -416,6 +560,20 @@ private:
 
     QueuePair& io_queue() { return *m_io_queues[smp::current_cpu_index() % m_io_queue_count]; }
 
+    // What nvme_discard asks for, limited to what ONCS says the controller has.
+    static DiscardCommand choose_discard(uint16_t oncs)
+    {
+        bool dsm = oncs & oncs_dataset_management;
+        bool zeroes = oncs & oncs_write_zeroes;
+        switch (boot_settings().nvme_discard) {
+        case config::NvmeDiscard::Off: return DiscardCommand::None;
+        case config::NvmeDiscard::Deallocate: return dsm ? DiscardCommand::Deallocate : DiscardCommand::None;
+        case config::NvmeDiscard::WriteZeroes: return zeroes ? DiscardCommand::WriteZeroes : DiscardCommand::None;
+        case config::NvmeDiscard::Auto: break;
+        }
+        return dsm ? DiscardCommand::Deallocate : zeroes ? DiscardCommand::WriteZeroes : DiscardCommand::None;
+    }
+
     static void add_namespace(const NamespaceInfo&);
 
     volatile uint8_t* m_registers { nullptr };
@@ -426,6 +584,11 @@ private:
     QueuePair m_admin;
     QueuePair* m_io_queues[max_io_queues] {};
     size_t m_io_queue_count { 0 };
+    DiscardCommand m_discard { DiscardCommand::None };
+    PciConfigAccess* m_access { nullptr };
+    pci::PciAddress m_address {};
+    volatile uint32_t* m_msix_table { nullptr };
+    uint16_t m_msix_entries { 0 };
     char m_model[41] {};
     char m_serial[21] {};
 };
@@ -447,6 +610,7 @@ void Controller::add_namespace(const NamespaceInfo& info)
 ErrorOr<void> Controller::transfer(uint32_t nsid, uint8_t op, uint64_t lba, uint32_t blocks, uint32_t block_size, uint8_t* data)
 {
     QueuePair& queue = io_queue();
+    bool may_sleep = cpu::interrupts_enabled();
     SpinlockGuard guard(queue.lock);
     uint32_t blocks_per_piece = m_max_transfer / block_size;
     while (blocks > 0) {
@@ -470,23 +634,53 @@ ErrorOr<void> Controller::transfer(uint32_t nsid, uint8_t op, uint64_t lba, uint
         c.cdw10 = static_cast<uint32_t>(lba);
         c.cdw11 = static_cast<uint32_t>(lba >> 32);
         c.cdw12 = count - 1;
-        auto result = submit_and_wait(queue, c);
-        if (result.is_error() && result.error().code() == ErrorCode::Timeout) {
-            log::error("nvme: command timed out; resetting the controller and retrying once");
-            queue.lock.unlock();
-            auto reset = bring_up();
-            queue.lock.lock();
-            if (reset.is_error())
-                return reset.error();
-            result = submit_and_wait(queue, c);
-        }
-        if (result.is_error())
-            return result.error();
+        TRY(submit_with_reset(queue, c, may_sleep));
         if (op == opcode::read)
             __builtin_memcpy(data, queue.bounce.virt, bytes);
         data += bytes;
         lba += count;
         blocks -= count;
+    }
+    return {};
+}
+
+// Deallocate (Dataset Management, up to 256 ranges of up to 2^32 - 1 blocks
+// per command, the range list in the bounce buffer) or Write Zeroes with
+// DEAC (up to 65536 blocks per command).
+ErrorOr<void> Controller::discard(uint32_t nsid, uint64_t lba, uint64_t blocks)
+{
+    if (m_discard == DiscardCommand::None)
+        return {};
+    QueuePair& queue = io_queue();
+    bool may_sleep = cpu::interrupts_enabled();
+    SpinlockGuard guard(queue.lock);
+    while (blocks > 0) {
+        Command c {};
+        c.nsid = nsid;
+        uint64_t covered = 0;
+        if (m_discard == DiscardCommand::Deallocate) {
+            auto* ranges = static_cast<DsmRange*>(queue.bounce.virt);
+            uint32_t count = 0;
+            while (count < max_dsm_ranges && covered < blocks) {
+                uint64_t take = blocks - covered < 0xffffffffull ? blocks - covered : 0xffffffffull;
+                ranges[count++] = { 0, static_cast<uint32_t>(take), lba + covered };
+                covered += take;
+            }
+            c.cdw0 = opcode::dataset_management;
+            c.prp1 = queue.bounce.bus_address; // 256 ranges fill exactly one page
+            c.cdw10 = count - 1;
+            c.cdw11 = dsm_deallocate;
+        } else {
+            covered = blocks < max_write_zeroes_blocks ? blocks : max_write_zeroes_blocks;
+            c.cdw0 = opcode::write_zeroes;
+            c.cdw10 = static_cast<uint32_t>(lba);
+            c.cdw11 = static_cast<uint32_t>(lba >> 32);
+            c.cdw12 = static_cast<uint32_t>(covered - 1) | write_zeroes_deallocate;
+        }
+        TRY(submit_with_reset(queue, c, may_sleep));
+        s_discard_commands.fetch_add(1, std::memory_order_relaxed);
+        lba += covered;
+        blocks -= covered;
     }
     return {};
 }
@@ -507,6 +701,13 @@ ErrorOr<void> Namespace::write(uint64_t first_block, std::span<const uint8_t> bu
 
 ErrorOr<void> Namespace::flush() { return m_controller.flush(m_nsid); }
 
+ErrorOr<void> Namespace::discard(uint64_t first_block, uint64_t count)
+{
+    if (first_block > m_blocks || count > m_blocks - first_block)
+        return Error { ErrorCode::OutOfRange, "blocks beyond the end of the namespace" };
+    return m_controller.discard(m_nsid, first_block, count);
+}
+
 ErrorOr<void> probe(PciConfigAccess& access, const PciDevice& device)
 {
     auto* controller = TRY(heap::create<Controller>());
@@ -521,6 +722,12 @@ ErrorOr<void> probe(PciConfigAccess& access, const PciDevice& device)
 } // namespace
 
 std::span<const NamespaceInfo> namespaces() { return { s_namespaces, s_namespace_count }; }
+
+Statistics statistics()
+{
+    return { s_interrupts.load(std::memory_order_relaxed), s_discard_commands.load(std::memory_order_relaxed),
+        s_resets.load(std::memory_order_relaxed) };
+}
 
 AISOS_PCI_DRIVER("nvme", probe);
 

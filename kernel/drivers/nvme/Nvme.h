@@ -16,8 +16,17 @@ struct NamespaceInfo {
     uint32_t nsid;
     uint64_t size_bytes;
     block::BlockDevice* device;
+    bool msix;           // completions by MSI-X interrupt (aisos.cfg nvme_completion=msix), else polled
+    const char* discard; // how freed blocks are discarded: "deallocate", "write zeroes" or "none"
 };
 
 std::span<const NamespaceInfo> namespaces();
+
+struct Statistics {
+    uint64_t interrupts;       // MSI-X completion interrupts taken
+    uint64_t discard_commands; // Dataset Management / Write Zeroes commands completed
+    uint64_t resets;           // controller resets after a command timeout
+};
+Statistics statistics();
 
 } // namespace aisos::nvme

@@ -451,3 +451,37 @@ TEST(BlockCache, RandomOperationsMatchAModelAndStayWithinTheBudget)
     EXPECT_GT(f.stats().read_ahead, 0u);
     EXPECT_GT(f.stats().hits, 100u);
 }
+
+TEST(BlockCache, DiscardDropsCachedCopiesAndReachesTheDevice)
+{
+    Fixture f(small(16), 1024, 512);
+    f.read(4);                     // clean and cached
+    f.write(5, block_of(77));      // dirty
+    auto pinned = MUST(f.cache->pin(6));
+    f.device.calls().clear();
+    ASSERT_OK(f.cache->discard(4, 3));
+    EXPECT_FALSE(f.cache->is_cached(4));
+    EXPECT_FALSE(f.cache->is_cached(5));
+    EXPECT_FALSE(f.cache->is_cached(6));
+    EXPECT_EQ(f.stats().dirty_pages, 0u);
+    EXPECT_EQ(pinned.data[0], 6); // the mapping keeps its contents
+    // One device call in device blocks (8 per cache block), no write-back of the dropped dirty page.
+    ASSERT_EQ(f.device.calls().size(), 1u);
+    EXPECT_EQ(f.device.calls()[0], (LoggingDevice::Call { Kind::Discard, 4 * 8, 3 * 8 }));
+    EXPECT_EQ(f.on_disk(5), block_of(RamBlockDevice::kDiscardedByte));
+    EXPECT_EQ(f.read(5), block_of(RamBlockDevice::kDiscardedByte));
+    ASSERT_OK(f.cache->flush());
+    EXPECT_EQ(f.device.count(Kind::Write), 0u);
+    EXPECT_EQ(f.stats().discards, 1u);
+    EXPECT_EQ(f.stats().discarded_blocks, 3u);
+    f.cache->unpin(pinned.handle);
+
+    // A range far larger than the cache visits what is cached instead.
+    f.read(900);
+    f.write(901, block_of(1));
+    ASSERT_OK(f.cache->discard(10, 1000));
+    EXPECT_FALSE(f.cache->is_cached(900));
+    EXPECT_FALSE(f.cache->is_cached(901));
+    EXPECT_EQ(f.stats().dirty_pages, 0u);
+    ASSERT_ERROR(f.cache->discard(1000, 25), ErrorCode::OutOfRange);
+}

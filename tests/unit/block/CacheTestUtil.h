@@ -16,7 +16,7 @@ using fs::test::RamBlockDevice;
 class LoggingDevice final : public BlockDevice {
 public:
     struct Call {
-        enum class Kind { Read, Write, Flush } kind;
+        enum class Kind { Read, Write, Flush, Discard } kind;
         uint64_t first;
         uint64_t count; // device blocks
         bool operator==(const Call&) const = default;
@@ -43,6 +43,11 @@ public:
     {
         m_calls.push_back({ Call::Kind::Flush, 0, 0 });
         return m_inner.flush();
+    }
+    ErrorOr<void> discard(uint64_t first, uint64_t count) override
+    {
+        m_calls.push_back({ Call::Kind::Discard, first, count });
+        return m_inner.discard(first, count);
     }
 
     std::vector<Call>& calls() { return m_calls; }

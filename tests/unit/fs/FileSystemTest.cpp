@@ -633,3 +633,137 @@ TEST(FileSystem, CommitCostDoesNotGrowWithFileSize)
     ASSERT_OK(write_file(*m.fs, "a/b/big", pattern(32 << 20, 35), 1 << 20));
     EXPECT_LE(m.device.bytes_written() - bytes, (32u << 20) + 8u * 4096);
 }
+
+namespace {
+
+// Whether every device block of the extents reads back as discarded.
+bool all_discarded(RamBlockDevice& device, const std::vector<FileExtent>& extents)
+{
+    for (auto const& extent : extents) {
+        auto* start = device.bytes().data() + extent.device_block * device.block_size();
+        size_t bytes = extent.device_block_count * device.block_size();
+        if (std::any_of(start, start + bytes, [](uint8_t b) { return b != RamBlockDevice::kDiscardedByte; }))
+            return false;
+    }
+    return true;
+}
+
+std::vector<FileExtent> extents_of(FileSystem& fs, std::string_view path)
+{
+    auto* file = MUST(fs.open(path));
+    std::vector<FileExtent> extents(file->extents().begin(), file->extents().end());
+    fs.close(file);
+    return extents;
+}
+
+uint64_t blocks_in(const std::vector<FileExtent>& extents)
+{
+    uint64_t total = 0;
+    for (auto const& extent : extents)
+        total += extent.device_block_count;
+    return total;
+}
+
+} // namespace
+
+// The RAM device fills discarded blocks with garbage, so every other test
+// here also fails should a discard ever hit a block still in use.
+TEST(FileSystem, FormatDiscardsTheDataArea)
+{
+    Mounted m(16 << 20);
+    EXPECT_EQ(m.device.discards(), 1u);
+    // Everything but the superblocks and the two bitmap copies.
+    EXPECT_GT(m.device.discarded_blocks(), m.device.block_count() * 9 / 10);
+    EXPECT_LT(m.device.discarded_blocks(), m.device.block_count());
+    m.expect_clean();
+}
+
+TEST(FileSystem, FreedBlocksAreDiscardedOnceNoSuperblockSlotRefersToThem)
+{
+    Mounted m(16 << 20);
+    auto v1 = pattern(3 << 20, 31);
+    ASSERT_OK(write_file(*m.fs, "models/a.bin", v1));
+    auto v1_extents = extents_of(*m.fs, "models/a.bin");
+    EXPECT_FALSE(all_discarded(m.device, v1_extents));
+
+    // The replace frees v1, but the previous generation (the fallback should
+    // the newest superblock be damaged) still holds it: not discarded yet.
+    auto v2 = pattern(1 << 20, 32);
+    ASSERT_OK(write_file(*m.fs, "models/a.bin", v2));
+    EXPECT_FALSE(all_discarded(m.device, v1_extents));
+    // The next commit overwrites that generation's slot: now v1 goes, except
+    // blocks that commit itself took again.
+    auto before = m.device.discarded_blocks();
+    ASSERT_OK(m.fs->make_directory("other"));
+    EXPECT_TRUE(all_discarded(m.device, v1_extents));
+    EXPECT_GE(m.device.discarded_blocks() - before, blocks_in(v1_extents) - 8 * (4096 / m.device.block_size()));
+    EXPECT_EQ(MUST(read_file(*m.fs, "models/a.bin")), v2);
+
+    auto v2_extents = extents_of(*m.fs, "models/a.bin");
+    ASSERT_OK(m.fs->remove("models/a.bin"));
+    EXPECT_FALSE(all_discarded(m.device, v2_extents));
+    // A new file may reuse some of v2's blocks before they are discarded:
+    // those must keep its data.
+    auto v3 = pattern(512 << 10, 33);
+    ASSERT_OK(write_file(*m.fs, "models/b.bin", v3));
+    EXPECT_EQ(MUST(read_file(*m.fs, "models/b.bin")), v3);
+    m.expect_clean();
+    m.remount();
+    EXPECT_EQ(MUST(read_file(*m.fs, "models/b.bin")), v3);
+    m.expect_clean();
+}
+
+TEST(FileSystem, DiscardsKeepThePreviousGenerationAsAFallback)
+{
+    Mounted m(16 << 20);
+    auto v1 = pattern(1 << 20, 35);
+    ASSERT_OK(write_file(*m.fs, "f", v1));
+    ASSERT_OK(m.fs->remove("f"));
+    // Damage the newest superblock: mount falls back to the generation
+    // that still has "f", whose blocks must not have been discarded.
+    auto generation = m.fs->generation();
+    FileSystem::unmount(m.fs);
+    m.fs = nullptr;
+    uint64_t slot = generation % 2;
+    uint32_t ratio = 4096 / m.device.block_size();
+    m.device.bytes()[slot * ratio * m.device.block_size() + 100] ^= 0x5a;
+    m.remount();
+    EXPECT_EQ(m.fs->generation(), generation - 1);
+    EXPECT_EQ(MUST(read_file(*m.fs, "f")), v1);
+    m.expect_clean();
+}
+
+TEST(FileSystem, AnOpenFileDefersTheDiscardUntilClose)
+{
+    Mounted m(16 << 20);
+    auto content = pattern(2 << 20, 33);
+    ASSERT_OK(write_file(*m.fs, "held", content));
+    auto extents = extents_of(*m.fs, "held");
+    auto* file = MUST(m.fs->open("held"));
+    ASSERT_OK(m.fs->remove("held"));
+    ASSERT_OK(m.fs->make_directory("one"));
+    ASSERT_OK(m.fs->make_directory("two"));
+    EXPECT_FALSE(all_discarded(m.device, extents));
+    std::vector<uint8_t> got(content.size());
+    ASSERT_EQ(MUST(file->read(0, { got.data(), got.size() })), content.size());
+    EXPECT_TRUE(got == content);
+    m.fs->close(file);
+    ASSERT_OK(m.fs->make_directory("three"));
+    EXPECT_TRUE(all_discarded(m.device, extents));
+    m.expect_clean();
+}
+
+TEST(FileSystem, AnAbortedUploadDiscardsWhatItWrote)
+{
+    Mounted m(16 << 20);
+    auto content = pattern(4 << 20, 34);
+    auto discarded_before = m.device.discarded_blocks();
+    auto* writer = MUST(m.fs->begin_write("partial"));
+    ASSERT_OK(writer->append({ content.data(), content.size() }));
+    Writer::destroy(writer);
+    // At least the 4 MiB written (the unwritten reservation is not discarded).
+    EXPECT_GE(m.device.discarded_blocks() - discarded_before, (4u << 20) / m.device.block_size());
+    EXPECT_LT(m.device.discarded_blocks() - discarded_before, (6u << 20) / m.device.block_size());
+    ASSERT_ERROR(m.fs->stat("partial"), ErrorCode::NotFound);
+    m.expect_clean();
+}

@@ -1,7 +1,10 @@
 #pragma once
 
-// A BlockDevice in memory for file-system tests: records every write and
-// flush (for CrashMonkey-style replay) and injects read/write/flush errors.
+// A BlockDevice in memory for file-system tests: records every write,
+// discard and flush (for CrashMonkey-style replay) and injects
+// read/write/flush errors. A discarded block reads back as kDiscardedByte
+// everywhere, so discarding anything still in use fails checksums or
+// content checks.
 
 #include "lib/block/BlockDevice.h"
 
@@ -13,10 +16,12 @@ namespace aisos::fs::test {
 class RamBlockDevice final : public block::BlockDevice {
 public:
     struct Operation {
-        enum class Kind { Write, Flush } kind;
+        enum class Kind { Write, Flush, Discard } kind;
         uint64_t block;
         std::vector<uint8_t> data;
+        uint64_t count { 0 }; // Discard: blocks
     };
+    static constexpr uint8_t kDiscardedByte = 0xdb;
 
     RamBlockDevice(uint32_t block_size, uint64_t block_count)
         : m_block_size(block_size)
@@ -53,6 +58,17 @@ public:
             m_log.push_back({ Operation::Kind::Write, first, std::vector<uint8_t>(buffer.begin(), buffer.end()) });
         return {};
     }
+    ErrorOr<void> discard(uint64_t first, uint64_t count) override
+    {
+        if (first > block_count() || count > block_count() - first)
+            return Error { ErrorCode::OutOfRange, "discard outside the device" };
+        ++m_discards;
+        m_discarded_blocks += count;
+        std::memset(m_bytes.data() + first * m_block_size, kDiscardedByte, count * m_block_size);
+        if (m_recording)
+            m_log.push_back({ Operation::Kind::Discard, first, {}, count });
+        return {};
+    }
     ErrorOr<void> flush() override
     {
         if (m_fail_flush)
@@ -82,6 +98,8 @@ public:
     uint64_t flushes() const { return m_flushes; }
     uint64_t reads() const { return m_reads; }
     uint64_t bytes_written() const { return m_bytes_written; }
+    uint64_t discards() const { return m_discards; }
+    uint64_t discarded_blocks() const { return m_discarded_blocks; }
 
 private:
     ErrorOr<void> check(uint64_t first, size_t bytes) const
@@ -102,6 +120,8 @@ private:
     uint64_t m_flushes { 0 };
     uint64_t m_reads { 0 };
     uint64_t m_bytes_written { 0 };
+    uint64_t m_discards { 0 };
+    uint64_t m_discarded_blocks { 0 };
 };
 
 } // namespace aisos::fs::test

@@ -58,6 +58,8 @@ TEST(Config, DefaultsForAnEmptyFile)
     EXPECT_EQ(config.log_level, LogLevel::Info);
     EXPECT_FALSE(config.anonymous_inference);
     EXPECT_EQ(config.debug_fault, DebugFault::None);
+    EXPECT_EQ(config.nvme_discard, NvmeDiscard::Auto);
+    EXPECT_EQ(config.nvme_completion, NvmeCompletion::Poll);
 }
 
 TEST(Config, ParsesEveryKnownKey)
@@ -77,7 +79,9 @@ TEST(Config, ParsesEveryKnownKey)
         "log_level=DEBUG\n"
         "anonymous_inference=true\n"
         "debug_fault=page_fault\n"
-        "debug_endpoints=true\n",
+        "debug_endpoints=true\n"
+        "nvme_discard=Write_Zeroes\n"
+        "nvme_completion=msix\n",
         recorder);
     // Only the cross-check warning for having both password forms.
     ASSERT_EQ(recorder.reports.size(), 1u) << recorder.all();
@@ -97,6 +101,8 @@ TEST(Config, ParsesEveryKnownKey)
     EXPECT_TRUE(config.anonymous_inference);
     EXPECT_EQ(config.debug_fault, DebugFault::PageFault);
     EXPECT_TRUE(config.debug_endpoints);
+    EXPECT_EQ(config.nvme_discard, NvmeDiscard::WriteZeroes);
+    EXPECT_EQ(config.nvme_completion, NvmeCompletion::Msix);
 }
 
 TEST(Config, BadValuesGiveAnErrorAndTheSafeDefault)
@@ -132,6 +138,8 @@ TEST(Config, BadValuesGiveAnErrorAndTheSafeDefault)
         { "anonymous_inference=yes", "anonymous_inference" },
         { "debug_endpoints=1", "debug_endpoints" },
         { "debug_fault=segfault", "debug_fault" },
+        { "nvme_discard=trim", "nvme_discard" },
+        { "nvme_completion=interrupts", "nvme_completion" },
         { "admin_password=", "admin_password" },
         { "admin_password_hash=has space", "admin_password_hash" },
         { "default_model=", "default_model" },
