@@ -644,3 +644,18 @@ TEST(Kernels, KQuantSimdExactOnIntegerValuedInputs)
         }
     }
 }
+
+TEST(Kernels, Avx512SetHasItsOwnKQuantKernels)
+{
+    // The AVX-512 set once borrowed the AVX2 k-quant kernels; the tests above
+    // compare whatever each set holds, so check the set holds its own.
+    if (!kernel_isa_supported(KernelIsa::Avx512))
+        GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+    auto const& avx512 = kernel_set(KernelIsa::Avx512);
+    auto const& avx2 = kernel_set(KernelIsa::Avx2);
+    EXPECT_EQ(avx512.isa, KernelIsa::Avx512);
+    for (auto type : s_kquant_types) {
+        EXPECT_NE(avx512.dot_for(type), avx2.dot_for(type)) << tensor_type_name(type);
+        EXPECT_NE(avx512.dot_for(type), scalar_kernel_set().dot_for(type)) << tensor_type_name(type);
+    }
+}
