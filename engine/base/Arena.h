@@ -12,13 +12,29 @@ namespace aisos::engine {
 class Arena {
 public:
     Arena() = default;
-    Arena(Arena&&) = default;
-    Arena& operator=(Arena&&) = default;
-    ~Arena()
+    Arena(Arena&& other)
+        : m_chunks(static_cast<Vector<char*>&&>(other.m_chunks))
+        , m_next(other.m_next)
+        , m_left(other.m_left)
     {
-        for (auto* chunk : m_chunks)
-            platform_free(chunk);
+        other.m_next = nullptr;
+        other.m_left = 0;
     }
+    // Frees what this arena held (a defaulted one leaked it), then takes the
+    // other's chunks; the other is left empty, not pointing into them.
+    Arena& operator=(Arena&& other)
+    {
+        if (this == &other)
+            return *this;
+        free_chunks();
+        m_chunks = static_cast<Vector<char*>&&>(other.m_chunks);
+        m_next = other.m_next;
+        m_left = other.m_left;
+        other.m_next = nullptr;
+        other.m_left = 0;
+        return *this;
+    }
+    ~Arena() { free_chunks(); }
 
     ErrorOr<char*> allocate(size_t size)
     {
@@ -49,6 +65,13 @@ public:
     }
 
 private:
+    void free_chunks()
+    {
+        for (auto* chunk : m_chunks)
+            platform_free(chunk);
+        m_chunks.clear();
+    }
+
     static constexpr size_t s_chunk_size = 1 << 20;
     Vector<char*> m_chunks;
     char* m_next { nullptr };
