@@ -117,6 +117,9 @@ GemmFn KernelSet::gemm_for(TensorType type) const
     case TensorType::Q4_0: return gemm_q4_0;
     case TensorType::Q4_1: return gemm_q4_1;
     case TensorType::Q8_0: return gemm_q8_0;
+    case TensorType::Q4_K: return gemm_q4_k;
+    case TensorType::Q5_K: return gemm_q5_k;
+    case TensorType::Q6_K: return gemm_q6_k;
     default: return nullptr;
     }
 }
@@ -152,6 +155,44 @@ void pack_q8_tiles(u8 const* rows, size_t row_stride, u32 columns, size_t n, voi
                     std::memcpy(out + (j * s_gemm_columns + c) * 4, block->qs + 4 * j, 4);
                 d[c] = block->d;
                 s[c] = block->s;
+            }
+        }
+    }
+}
+
+void pack_q8k_tiles(u8 const* rows, size_t row_stride, u32 columns, size_t n, void* tiles)
+{
+    size_t nb = n / QK_K;
+    auto* out = static_cast<u8*>(tiles);
+    for (u32 first = 0; first < columns; first += s_gemm_columns) {
+        for (size_t k = 0; k < nb; ++k, out += s_kgemm_tile_block_bytes) {
+            auto* sum16 = reinterpret_cast<i16*>(out + s_kgemm_tile_sum16_offset);
+            auto* sum32 = reinterpret_cast<i16*>(out + s_kgemm_tile_sum32_offset);
+            float* d = reinterpret_cast<float*>(out + s_kgemm_tile_d_offset);
+            for (u32 c = 0; c < s_gemm_columns; ++c) {
+                if (first + c >= columns) {
+                    for (u32 g = 0; g < QK_K / 4; ++g)
+                        std::memset(out + (g * s_gemm_columns + c) * 4, 0, 4);
+                    for (u32 p = 0; p < 8; ++p)
+                        sum16[(p * s_gemm_columns + c) * 2] = sum16[(p * s_gemm_columns + c) * 2 + 1] = 0;
+                    for (u32 p = 0; p < 4; ++p)
+                        sum32[(p * s_gemm_columns + c) * 2] = sum32[(p * s_gemm_columns + c) * 2 + 1] = 0;
+                    d[c] = 0;
+                    continue;
+                }
+                auto const* block = reinterpret_cast<BlockQ8K const*>(rows + size_t(first + c) * row_stride) + k;
+                for (u32 g = 0; g < QK_K / 4; ++g)
+                    std::memcpy(out + (g * s_gemm_columns + c) * 4, block->qs + 4 * g, 4);
+                for (u32 p = 0; p < 8; ++p) {
+                    sum16[(p * s_gemm_columns + c) * 2] = block->bsums[2 * p];
+                    sum16[(p * s_gemm_columns + c) * 2 + 1] = block->bsums[2 * p + 1];
+                }
+                // |sum of 32| <= 32 * 127: an i16.
+                for (u32 p = 0; p < 4; ++p) {
+                    sum32[(p * s_gemm_columns + c) * 2] = static_cast<i16>(block->bsums[4 * p] + block->bsums[4 * p + 1]);
+                    sum32[(p * s_gemm_columns + c) * 2 + 1] = static_cast<i16>(block->bsums[4 * p + 2] + block->bsums[4 * p + 3]);
+                }
+                d[c] = block->d;
             }
         }
     }

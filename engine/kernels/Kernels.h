@@ -76,6 +76,48 @@ void pack_q8_tiles(u8 const* rows, size_t row_stride, u32 columns, size_t n, voi
 // c < columns; weight rows w_row_bytes apart; scratch of gemm_scratch_bytes(n).
 using GemmFn = void (*)(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
 
+// Batched matmul (prefill) for the k-quants Q4_K/Q5_K/Q6_K, the same shape
+// as the GEMM above over 256-element super-blocks: s_gemm_rows weight rows
+// decoded once into unsigned bytes plus integer sub-block scales, met by
+// 16-token tiles of Q8K activations. Sums stay exact integers per
+// super-block (like the dot kernels); only the float accumulation across
+// super-blocks differs from dot_for.
+//
+// Activation tiles (pack_q8k_tiles): per group of 16 tokens, per
+// super-block k, s_kgemm_tile_block_bytes: qs as [group of 4 elements g
+// (64)][token (16)][4 bytes], then the BlockQ8K bsums (sums of 16) as i16
+// pairs [pair p (8)][token (16)]{bsums[2p], bsums[2p+1]}, then sums of 32
+// as i16 pairs [p (4)][token (16)]{sum32[2p], sum32[2p+1]}, then d[16]
+// floats. Tokens past `columns` are zero.
+//
+// Decoded weights (scratch): per super-block k, s_kgemm_weight_block_bytes:
+// unsigned quants [row (8)][element (256)] (Q4_K 0..15, Q5_K 0..31, Q6_K
+// 0..63), i32 scales [row (8)][sub-block (16)] (Q4_K/Q5_K: 8 of 32
+// elements; Q6_K: 16 of 16), i16 bias pairs [row (8)][p (8)] met by the
+// activation pairs above with vpmaddwd (Q4_K/Q5_K: mins {m[2p], m[2p+1]}
+// against sums of 32, p < 4; Q6_K: {32 sc[2p], 32 sc[2p+1]} against sums of
+// 16, the -32 of its quants), then d[8] and dmin[8] floats, such that per
+// super-block and token
+//   Q4_K/Q5_K: dot = d_a * (d * sum_j sc_j * dot_j(u, q_a) - dmin * bias),
+//   Q6_K:      dot = d_a * d * (sum_j sc_j * dot_j(u, q_a) - bias).
+constexpr size_t s_kgemm_tile_qs_bytes = QK_K * s_gemm_columns;
+constexpr size_t s_kgemm_tile_sum16_offset = s_kgemm_tile_qs_bytes;
+constexpr size_t s_kgemm_tile_sum32_offset = s_kgemm_tile_sum16_offset + 8 * s_gemm_columns * 4;
+constexpr size_t s_kgemm_tile_d_offset = s_kgemm_tile_sum32_offset + 4 * s_gemm_columns * 4;
+constexpr size_t s_kgemm_tile_block_bytes = s_kgemm_tile_d_offset + s_gemm_columns * sizeof(float);
+static_assert(s_kgemm_tile_block_bytes % 64 == 0);
+constexpr size_t s_kgemm_scales_offset = QK_K * s_gemm_rows;
+constexpr size_t s_kgemm_bias_offset = s_kgemm_scales_offset + 16 * s_gemm_rows * 4;
+constexpr size_t s_kgemm_d_offset = s_kgemm_bias_offset + 8 * s_gemm_rows * 4;
+constexpr size_t s_kgemm_weight_block_bytes = s_kgemm_d_offset + 2 * s_gemm_rows * sizeof(float);
+// Bytes of the packed Q8K activations of `columns` tokens of n elements.
+constexpr size_t kgemm_tiles_bytes(u32 columns, size_t n) { return (columns + s_gemm_columns - 1) / s_gemm_columns * (n / QK_K) * s_kgemm_tile_block_bytes; }
+// Bytes of the per-thread weight scratch of the k-quant GEMM for rows of n elements.
+constexpr size_t kgemm_scratch_bytes(size_t n) { return n / QK_K * s_kgemm_weight_block_bytes; }
+// Packs `columns` Q8K activation rows (quantize_q8k output, row_stride apart) into tiles.
+void pack_q8k_tiles(u8 const* rows, size_t row_stride, u32 columns, size_t n, void* tiles);
+// The k-quant GEMMs share GemmFn: tiles from pack_q8k_tiles, scratch of kgemm_scratch_bytes(n).
+
 // Decode (one token) for the 32-element block types: out[r] = dot(weight
 // row r, activation row a) for r < rows (1..s_dot_rows), weight rows
 // w_row_bytes apart. Several rows share each loaded activation block.
@@ -99,12 +141,18 @@ struct KernelSet {
     GemmFn gemm_q4_0;
     GemmFn gemm_q4_1;
     GemmFn gemm_q8_0;
+    GemmFn gemm_q4_k; // k-quant GEMMs: pack_q8k_tiles tiles, kgemm_scratch_bytes scratch
+    GemmFn gemm_q5_k;
+    GemmFn gemm_q6_k;
     DotRowsFn dot_rows_q4_0;
     DotRowsFn dot_rows_q4_1;
     DotRowsFn dot_rows_q8_0;
 
     DotFn dot_for(TensorType) const;
-    GemmFn gemm_for(TensorType) const; // nullptr: no batched kernel, use dot_for per row
+    // nullptr: no batched kernel, use dot_for per row. The tiles and scratch a
+    // GEMM takes follow activation_format(type): Q8 -> pack_q8_tiles and
+    // gemm_scratch_bytes, Q8K -> pack_q8k_tiles and kgemm_scratch_bytes.
+    GemmFn gemm_for(TensorType) const;
     DotRowsFn dot_rows_for(TensorType) const; // nullptr: use dot_for per row
     QuantizeFn quantize_for(ActivationFormat) const; // nullptr for F32
 };
@@ -121,6 +169,9 @@ void quantize_q8k(float const* x, void* out, size_t n);
 void gemm_q4_0(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
 void gemm_q4_1(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
 void gemm_q8_0(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
+void gemm_q4_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
+void gemm_q5_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
+void gemm_q6_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
 }
 
 // Variant tables, defined in their own translation units.

@@ -490,9 +490,205 @@ void gemm_q8_0(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u
     gemm<GemmKind::Q8_0>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
 }
 
+// ---- k-quant GEMM (prefill) on AVX2: 8 tokens per register ----
+//
+// vpmaddubsw (u8 x s8 -> i16 pairs) never saturates: 2 * 63 * 127 at most.
+// Consecutive products are summed in i16 while they cannot overflow (Q4_K:
+// 8 groups of 4 elements, 8 * 2 * 15 * 127; Q5_K: 4, 4 * 2 * 31 * 127;
+// Q6_K: 2, 2 * 2 * 63 * 127), then vpmaddwd multiplies them by the
+// sub-block scale into i32: exact integer sums as in the scalar reference.
+
+template<TensorType T>
+constexpr u32 kgemm_sub = T == TensorType::Q6_K ? 16 : 32;
+template<TensorType T>
+constexpr u32 kgemm_i16_groups = T == TensorType::Q4_K ? 8 : T == TensorType::Q5_K ? 4 : 2;
+
+// R rows from row0 of the decoded scratch against tokens [8 half, 8 half + 8) of one tile.
+template<TensorType T, u32 R>
+AVX2_TARGET void kgemm_half_tile(u8 const* scratch, u32 row0, u8 const* tile, size_t nb, u32 half, __m256* acc)
+{
+    constexpr u32 sub = kgemm_sub<T>;
+    constexpr u32 groups = sub / 4;
+    constexpr u32 i16_groups = kgemm_i16_groups<T>;
+    for (u32 r = 0; r < R; ++r)
+        acc[r] = _mm256_setzero_ps();
+    for (size_t k = 0; k < nb; ++k, scratch += s_kgemm_weight_block_bytes, tile += s_kgemm_tile_block_bytes) {
+        u8 const* u = scratch + row0 * QK_K;
+        auto const* scales = reinterpret_cast<i32 const*>(scratch + s_kgemm_scales_offset) + row0 * 16;
+        __m256i isum[R];
+        for (u32 r = 0; r < R; ++r)
+            isum[r] = _mm256_setzero_si256();
+        for (u32 j = 0; j < QK_K / sub; ++j) {
+            __m256i s16[R];
+            for (u32 r = 0; r < R; ++r)
+                s16[r] = _mm256_setzero_si256();
+            for (u32 g = 0; g < groups; ++g) {
+                u32 group = j * groups + g;
+                __m256i a = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(tile + group * 64 + 32 * half));
+                for (u32 r = 0; r < R; ++r) {
+                    __m256i p = _mm256_maddubs_epi16(broadcast32(u + r * QK_K + 4 * group), a);
+                    s16[r] = g % i16_groups == 0 ? p : _mm256_add_epi16(s16[r], p);
+                    if (g % i16_groups == i16_groups - 1)
+                        isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(s16[r], _mm256_set1_epi16(static_cast<short>(scales[r * 16 + j]))));
+                }
+            }
+        }
+        constexpr bool q6 = T == TensorType::Q6_K;
+        u8 const* sums = tile + (q6 ? s_kgemm_tile_sum16_offset : s_kgemm_tile_sum32_offset) + 32 * half;
+        auto const* bias = reinterpret_cast<i32 const*>(scratch + s_kgemm_bias_offset) + row0 * 8;
+        auto const* d = reinterpret_cast<float const*>(scratch + s_kgemm_d_offset) + row0;
+        __m256 da = _mm256_loadu_ps(reinterpret_cast<float const*>(tile + s_kgemm_tile_d_offset) + 8 * half);
+        for (u32 r = 0; r < R; ++r) {
+            __m256i b = _mm256_setzero_si256();
+            for (u32 p = 0; p < (q6 ? 8u : 4u); ++p)
+                b = _mm256_add_epi32(b, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<__m256i const*>(sums + 64 * p)), _mm256_set1_epi32(bias[r * 8 + p])));
+            if constexpr (q6) {
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(isum[r], b)), _mm256_mul_ps(da, _mm256_set1_ps(d[r])), acc[r]);
+            } else {
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), _mm256_mul_ps(da, _mm256_set1_ps(d[r])), acc[r]);
+                acc[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(b), _mm256_mul_ps(da, _mm256_set1_ps(d[s_gemm_rows + r])), acc[r]);
+            }
+        }
+    }
+}
+
+template<TensorType T>
+AVX2_TARGET void kgemm(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    size_t nb = n / QK_K;
+    auto* decoded = static_cast<u8*>(scratch);
+    avx2::decode_kgemm_rows(T, w, w_row_bytes, rows, nb, decoded);
+    // Four rows at a time: their i32 sums, i16 partial sums and float
+    // accumulators stay in the 16 ymm registers.
+    constexpr u32 R = 4;
+    for (u32 first = 0; first < columns; first += 8) {
+        u8 const* tile = static_cast<u8 const*>(tiles) + size_t(first / s_gemm_columns) * nb * s_kgemm_tile_block_bytes;
+        u32 count = columns - first < 8 ? columns - first : 8;
+        for (u32 row0 = 0; row0 < rows; row0 += R) {
+            __m256 acc[R];
+            kgemm_half_tile<T, R>(decoded, row0, tile, nb, (first % s_gemm_columns) / 8, acc);
+            for (u32 r = row0; r < rows && r < row0 + R; ++r) {
+                float lanes[8];
+                _mm256_storeu_ps(lanes, acc[r - row0]);
+                for (u32 c = 0; c < count; ++c)
+                    out[(first + c) * s_gemm_rows + r] = lanes[c];
+            }
+        }
+    }
+}
+
+void gemm_q4_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    kgemm<TensorType::Q4_K>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
+}
+
+void gemm_q5_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    kgemm<TensorType::Q5_K>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
+}
+
+void gemm_q6_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    kgemm<TensorType::Q6_K>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
+}
+
 } // namespace
 
 namespace avx2 {
+
+// The k-quant GEMM's weights: quants to bytes with SIMD (this runs once per
+// 8 rows and batch, next to the tile math), scales and mins per block.
+AVX2_TARGET void decode_kgemm_rows(TensorType type, void const* w, size_t w_row_bytes, u32 rows, size_t nb, u8* scratch)
+{
+    __m256i const mask = _mm256_set1_epi8(0x0F);
+    __m256i const one = _mm256_set1_epi8(1);
+    __m256i const three = _mm256_set1_epi8(3);
+    for (size_t k = 0; k < nb; ++k, scratch += s_kgemm_weight_block_bytes) {
+        auto* scales = reinterpret_cast<i32*>(scratch + s_kgemm_scales_offset);
+        auto* bias = reinterpret_cast<i16*>(scratch + s_kgemm_bias_offset);
+        auto* d = reinterpret_cast<float*>(scratch + s_kgemm_d_offset);
+        float* dmin = d + s_gemm_rows;
+        for (u32 r = 0; r < s_gemm_rows; ++r) {
+            u8* u = scratch + r * QK_K;
+            i32* sc_out = scales + r * 16;
+            i16* bias_out = bias + r * 16;
+            if (r >= rows) {
+                // Zero rows: the tile math needs no edge cases.
+                for (u32 i = 0; i < QK_K; i += 32)
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + i), _mm256_setzero_si256());
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(sc_out), _mm256_setzero_si256());
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(sc_out + 8), _mm256_setzero_si256());
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(bias_out), _mm256_setzero_si256());
+                d[r] = 0;
+                dmin[r] = 0;
+                continue;
+            }
+            u8 const* row = static_cast<u8 const*>(w) + r * w_row_bytes;
+            if (type == TensorType::Q6_K) {
+                auto const& x = reinterpret_cast<BlockQ6_K const*>(row)[k];
+                for (u32 h = 0; h < 2; ++h) {
+                    __m256i l0 = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x.ql + 64 * h));
+                    __m256i l1 = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x.ql + 64 * h + 32));
+                    __m256i qh = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x.qh + 32 * h));
+                    u8* o = u + 128 * h;
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm256_or_si256(_mm256_and_si256(l0, mask), _mm256_slli_epi16(_mm256_and_si256(qh, three), 4)));
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 32), _mm256_or_si256(_mm256_and_si256(l1, mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), three), 4)));
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 64), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), three), 4)));
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 96), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), mask), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), three), 4)));
+                }
+                __m128i sc = _mm_loadu_si128(reinterpret_cast<__m128i const*>(x.scales));
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(sc_out), _mm256_cvtepi8_epi32(sc));
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(sc_out + 8), _mm256_cvtepi8_epi32(_mm_srli_si128(sc, 8)));
+                // 32 * sc is within [-4096, 4064]: an i16.
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(bias_out), _mm256_slli_epi16(_mm256_cvtepi8_epi16(sc), 5));
+                d[r] = half(x.d);
+                dmin[r] = 0;
+                continue;
+            }
+            u8 const* qs;
+            u8 const* packed;
+            u16 d_bits, dmin_bits;
+            __m256i qh = _mm256_setzero_si256();
+            if (type == TensorType::Q4_K) {
+                auto const& x = reinterpret_cast<BlockQ4_K const*>(row)[k];
+                qs = x.qs;
+                packed = x.scales;
+                d_bits = x.d;
+                dmin_bits = x.dmin;
+            } else {
+                auto const& x = reinterpret_cast<BlockQ5_K const*>(row)[k];
+                qs = x.qs;
+                packed = x.scales;
+                d_bits = x.d;
+                dmin_bits = x.dmin;
+                qh = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(x.qh));
+            }
+            for (u32 chunk = 0; chunk < 4; ++chunk) {
+                __m256i q = _mm256_loadu_si256(reinterpret_cast<__m256i const*>(qs + 32 * chunk));
+                __m256i lo = _mm256_and_si256(q, mask);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
+                if (type == TensorType::Q5_K) {
+                    // Bit 2 chunk of qh[l] is bit 4 of element 64 chunk + l, bit 2 chunk + 1 of element 64 chunk + 32 + l.
+                    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(static_cast<int>(2 * chunk))), one), 4));
+                    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(static_cast<int>(2 * chunk + 1))), one), 4));
+                }
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 64 * chunk), lo);
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 64 * chunk + 32), hi);
+            }
+            u8 sc[16], mn[16];
+            for (u32 j = 0; j < 8; ++j) {
+                k_scale_min(j, packed, sc[j], mn[j]);
+                sc[8 + j] = 0;
+                mn[8 + j] = 0;
+            }
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(sc_out), _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<__m128i const*>(sc))));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(sc_out + 8), _mm256_setzero_si256());
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(bias_out), _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<__m128i const*>(mn))));
+            d[r] = half(d_bits);
+            dmin[r] = half(dmin_bits);
+        }
+    }
+}
 
 AVX2_TARGET void quantize_q8(float const* x, void* out, size_t n)
 {
@@ -577,6 +773,9 @@ static KernelSet const s_avx2_set {
     gemm_q4_0,
     gemm_q4_1,
     gemm_q8_0,
+    gemm_q4_k,
+    gemm_q5_k,
+    gemm_q6_k,
     nullptr, // decode: one row at a time
     nullptr,
     nullptr,

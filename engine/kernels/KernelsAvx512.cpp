@@ -24,6 +24,9 @@ namespace avx512 {
 void dot_q4_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out);
 void dot_q5_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out);
 void dot_q6_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out);
+void gemm_q4_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
+void gemm_q5_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
+void gemm_q6_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out);
 }
 
 namespace {
@@ -504,6 +507,9 @@ static KernelSet const s_avx512_set {
     gemm_q4_0,
     gemm_q4_1,
     gemm_q8_0,
+    avx512::gemm_q4_k,
+    avx512::gemm_q5_k,
+    avx512::gemm_q6_k,
     dot_rows_q4_0,
     dot_rows_q4_1,
     dot_rows_q8_0,

@@ -1,5 +1,5 @@
 // AVX-512 (F, BW, VL, VNNI) dot products for the k-quants Q4_K, Q5_K and
-// Q6_K against BlockQ8K activations.
+// Q6_K against BlockQ8K activations, and their prefill GEMMs.
 //
 // Per 64 elements, vpmaddubsw multiplies the unsigned weight quants by the
 // signed activations into i16 pairs (at most 2 * 63 * 127, so it never
@@ -198,7 +198,110 @@ AVX512_TARGET void dot_q6_k_columns(BlockQ6_K const* x, u8 const* a, size_t stri
         out[c] = _mm512_reduce_add_ps(acc[c]);
 }
 
+// ---- GEMM (prefill): s_gemm_rows decoded rows x s_gemm_columns tokens per pass ----
+//
+// Per sub-block (32 elements for Q4_K/Q5_K, 16 for Q6_K) the tokens' bytes
+// are 8 (or 4) registers of 4 elements x 16 tokens; every row meets them
+// with vpdpbusd on its broadcast 4-byte groups (unsigned quants, signed
+// activations: exact i32), vpmulld applies the sub-block scale, and the
+// super-block's sum stays an exact i32 (|sum| < 256 * 63 * 127 * 128).
+// The mins (Q4_K/Q5_K) and Q6_K's -32 are vpdpwssd of the decoded bias
+// pairs with the tile's activation sums.
+
+AVX512_TARGET inline __m512i broadcast32(u8 const* p)
+{
+    i32 v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+template<TensorType T>
+AVX512_TARGET void kgemm_tile(u8 const* scratch, u8 const* tile, size_t nb, __m512* acc)
+{
+    constexpr bool q6 = T == TensorType::Q6_K;
+    constexpr u32 sub = q6 ? 16 : 32;
+    constexpr u32 groups = sub / 4;
+    for (u32 r = 0; r < s_gemm_rows; ++r)
+        acc[r] = _mm512_setzero_ps();
+    for (size_t k = 0; k < nb; ++k, scratch += s_kgemm_weight_block_bytes, tile += s_kgemm_tile_block_bytes) {
+        auto const* scales = reinterpret_cast<i32 const*>(scratch + s_kgemm_scales_offset);
+        __m512i isum[s_gemm_rows];
+        for (u32 r = 0; r < s_gemm_rows; ++r)
+            isum[r] = _mm512_setzero_si512();
+        for (u32 j = 0; j < QK_K / sub; ++j) {
+            __m512i a[groups];
+            for (u32 g = 0; g < groups; ++g)
+                a[g] = _mm512_loadu_si512(tile + (j * groups + g) * 64);
+            for (u32 r = 0; r < s_gemm_rows; ++r) {
+                u8 const* u = scratch + r * QK_K + j * sub;
+                // Two chains halve the dependent vpdpbusd latency.
+                __m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), broadcast32(u), a[0]);
+                __m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), broadcast32(u + 4), a[1]);
+                for (u32 g = 2; g < groups; g += 2) {
+                    p0 = _mm512_dpbusd_epi32(p0, broadcast32(u + 4 * g), a[g]);
+                    p1 = _mm512_dpbusd_epi32(p1, broadcast32(u + 4 * g + 4), a[g + 1]);
+                }
+                isum[r] = _mm512_add_epi32(isum[r], _mm512_mullo_epi32(_mm512_add_epi32(p0, p1), _mm512_set1_epi32(scales[r * 16 + j])));
+            }
+        }
+        constexpr u32 pairs = q6 ? 8 : 4;
+        u8 const* sums_base = tile + (q6 ? s_kgemm_tile_sum16_offset : s_kgemm_tile_sum32_offset);
+        __m512i sums[pairs];
+        for (u32 p = 0; p < pairs; ++p)
+            sums[p] = _mm512_loadu_si512(sums_base + 64 * p);
+        auto const* bias = reinterpret_cast<i32 const*>(scratch + s_kgemm_bias_offset);
+        auto const* d = reinterpret_cast<float const*>(scratch + s_kgemm_d_offset);
+        __m512 da = _mm512_loadu_ps(tile + s_kgemm_tile_d_offset);
+        for (u32 r = 0; r < s_gemm_rows; ++r) {
+            __m512i b = _mm512_setzero_si512();
+            for (u32 p = 0; p < pairs; ++p)
+                b = _mm512_dpwssd_epi32(b, sums[p], _mm512_set1_epi32(bias[r * 8 + p]));
+            if constexpr (q6) {
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(isum[r], b)), _mm512_mul_ps(da, _mm512_set1_ps(d[r])), acc[r]);
+            } else {
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), _mm512_mul_ps(da, _mm512_set1_ps(d[r])), acc[r]);
+                acc[r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(b), _mm512_mul_ps(da, _mm512_set1_ps(d[s_gemm_rows + r])), acc[r]);
+            }
+        }
+    }
+}
+
+template<TensorType T>
+AVX512_TARGET void kgemm(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    size_t nb = n / QK_K;
+    auto* decoded = static_cast<u8*>(scratch);
+    avx2::decode_kgemm_rows(T, w, w_row_bytes, rows, nb, decoded);
+    __m512i const lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    // Token c of a tile goes to out[(first + c) * s_gemm_rows + r].
+    __m512i const index = _mm512_mullo_epi32(lane, _mm512_set1_epi32(s_gemm_rows));
+    for (u32 first = 0; first < columns; first += s_gemm_columns) {
+        __m512 acc[s_gemm_rows];
+        kgemm_tile<T>(decoded, static_cast<u8 const*>(tiles) + size_t(first / s_gemm_columns) * nb * s_kgemm_tile_block_bytes, nb, acc);
+        u32 count = columns - first < s_gemm_columns ? columns - first : s_gemm_columns;
+        __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
+        float* base = out + size_t(first) * s_gemm_rows;
+        for (u32 r = 0; r < rows; ++r)
+            _mm512_mask_i32scatter_ps(base + r, valid, index, acc[r], 4);
+    }
+}
+
 } // namespace
+
+void gemm_q4_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    kgemm<TensorType::Q4_K>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
+}
+
+void gemm_q5_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    kgemm<TensorType::Q5_K>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
+}
+
+void gemm_q6_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    kgemm<TensorType::Q6_K>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
+}
 
 void dot_q4_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
 {

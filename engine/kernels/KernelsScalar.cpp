@@ -279,6 +279,126 @@ void gemm_q8_0(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u
     gemm_decoded(static_cast<u8 const*>(scratch), rows, static_cast<u8 const*>(tiles), columns, n / QK, out);
 }
 
+// ---- k-quant GEMM (see Kernels.h for both layouts) ----
+
+template<TensorType T>
+static void decode_kgemm_rows(void const* w, size_t w_row_bytes, u32 rows, size_t nb, u8* scratch)
+{
+    for (size_t k = 0; k < nb; ++k, scratch += s_kgemm_weight_block_bytes) {
+        // Rows past `rows` stay zero so the tile math needs no edge cases.
+        std::memset(scratch, 0, s_kgemm_weight_block_bytes);
+        auto* scales = reinterpret_cast<i32*>(scratch + s_kgemm_scales_offset);
+        auto* bias = reinterpret_cast<i16*>(scratch + s_kgemm_bias_offset);
+        auto* d = reinterpret_cast<float*>(scratch + s_kgemm_d_offset);
+        float* dmin = d + s_gemm_rows;
+        for (u32 r = 0; r < rows; ++r) {
+            u8 const* row = static_cast<u8 const*>(w) + r * w_row_bytes;
+            u8* u = scratch + r * QK_K;
+            if constexpr (T == TensorType::Q6_K) {
+                auto const& x = reinterpret_cast<BlockQ6_K const*>(row)[k];
+                for (u32 h = 0; h < 2; ++h) {
+                    u8 const* ql = x.ql + 64 * h;
+                    u8 const* qh = x.qh + 32 * h;
+                    u8* o = u + 128 * h;
+                    for (u32 l = 0; l < 32; ++l) {
+                        o[l] = static_cast<u8>((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4));
+                        o[l + 32] = static_cast<u8>((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+                        o[l + 64] = static_cast<u8>((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+                        o[l + 96] = static_cast<u8>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+                    }
+                }
+                for (u32 j = 0; j < 16; ++j) {
+                    scales[r * 16 + j] = x.scales[j];
+                    bias[r * 16 + j] = static_cast<i16>(32 * x.scales[j]);
+                }
+                d[r] = fp16_to_fp32(x.d);
+            } else {
+                using Block = std::conditional_t<T == TensorType::Q4_K, BlockQ4_K, BlockQ5_K>;
+                auto const& x = reinterpret_cast<Block const*>(row)[k];
+                for (u32 chunk = 0; chunk < 4; ++chunk) {
+                    for (u32 l = 0; l < 32; ++l) {
+                        u8 q = x.qs[32 * chunk + l];
+                        u8 lo = q & 0xF, hi = q >> 4;
+                        if constexpr (T == TensorType::Q5_K) {
+                            lo = static_cast<u8>(lo | (((x.qh[l] >> (2 * chunk)) & 1) << 4));
+                            hi = static_cast<u8>(hi | (((x.qh[l] >> (2 * chunk + 1)) & 1) << 4));
+                        }
+                        u[64 * chunk + l] = lo;
+                        u[64 * chunk + 32 + l] = hi;
+                    }
+                }
+                for (u32 j = 0; j < 8; ++j) {
+                    u8 sc, m;
+                    k_scale_min(j, x.scales, sc, m);
+                    scales[r * 16 + j] = sc;
+                    bias[r * 16 + j] = m;
+                }
+                d[r] = fp16_to_fp32(x.d);
+                dmin[r] = fp16_to_fp32(x.dmin);
+            }
+        }
+    }
+}
+
+// The same sums in the same order as the scalar dot products, so for the
+// scalar set the GEMM equals dot_for bit for bit.
+template<TensorType T>
+static void kgemm_decoded(u8 const* scratch, u32 rows, u8 const* tiles, u32 columns, size_t nb, float* out)
+{
+    constexpr u32 sub = T == TensorType::Q6_K ? 16 : 32;
+    for (u32 c = 0; c < columns; ++c) {
+        u8 const* tile = tiles + size_t(c / s_gemm_columns) * nb * s_kgemm_tile_block_bytes;
+        u32 lane = c % s_gemm_columns;
+        for (u32 r = 0; r < rows; ++r) {
+            float sum = 0;
+            for (size_t k = 0; k < nb; ++k) {
+                u8 const* t = tile + k * s_kgemm_tile_block_bytes;
+                u8 const* s = scratch + k * s_kgemm_weight_block_bytes;
+                auto const* qa = reinterpret_cast<i8 const*>(t);
+                auto const* scales = reinterpret_cast<i32 const*>(s + s_kgemm_scales_offset);
+                auto const* bias = reinterpret_cast<i16 const*>(s + s_kgemm_bias_offset);
+                auto const* d = reinterpret_cast<float const*>(s + s_kgemm_d_offset);
+                i32 isum = 0;
+                for (u32 j = 0; j < QK_K / sub; ++j) {
+                    i32 dot = 0;
+                    for (u32 e = j * sub; e < (j + 1) * sub; ++e)
+                        dot += s[r * QK_K + e] * qa[((e / 4) * s_gemm_columns + lane) * 4 + e % 4];
+                    isum += scales[r * 16 + j] * dot;
+                }
+                // Bias pairs against the activation sums of 32 (Q4_K/Q5_K) or 16 (Q6_K).
+                auto const* sums = reinterpret_cast<i16 const*>(t + (T == TensorType::Q6_K ? s_kgemm_tile_sum16_offset : s_kgemm_tile_sum32_offset));
+                i32 b = 0;
+                for (u32 p = 0; p < (T == TensorType::Q6_K ? 8u : 4u); ++p)
+                    b += bias[r * 16 + 2 * p] * sums[(p * s_gemm_columns + lane) * 2] + bias[r * 16 + 2 * p + 1] * sums[(p * s_gemm_columns + lane) * 2 + 1];
+                float da = reinterpret_cast<float const*>(t + s_kgemm_tile_d_offset)[lane];
+                if constexpr (T == TensorType::Q6_K)
+                    sum += da * d[r] * static_cast<float>(isum - b);
+                else
+                    sum += da * (d[r] * static_cast<float>(isum) - d[s_gemm_rows + r] * static_cast<float>(b));
+            }
+            out[c * s_gemm_rows + r] = sum;
+        }
+    }
+}
+
+void gemm_q4_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    decode_kgemm_rows<TensorType::Q4_K>(w, w_row_bytes, rows, n / QK_K, static_cast<u8*>(scratch));
+    kgemm_decoded<TensorType::Q4_K>(static_cast<u8 const*>(scratch), rows, static_cast<u8 const*>(tiles), columns, n / QK_K, out);
+}
+
+void gemm_q5_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    decode_kgemm_rows<TensorType::Q5_K>(w, w_row_bytes, rows, n / QK_K, static_cast<u8*>(scratch));
+    kgemm_decoded<TensorType::Q5_K>(static_cast<u8 const*>(scratch), rows, static_cast<u8 const*>(tiles), columns, n / QK_K, out);
+}
+
+void gemm_q6_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u32 columns, size_t n, void* scratch, float* out)
+{
+    decode_kgemm_rows<TensorType::Q6_K>(w, w_row_bytes, rows, n / QK_K, static_cast<u8*>(scratch));
+    kgemm_decoded<TensorType::Q6_K>(static_cast<u8 const*>(scratch), rows, static_cast<u8 const*>(tiles), columns, n / QK_K, out);
+}
+
 } // namespace scalar
 
 namespace {
@@ -499,6 +619,9 @@ KernelSet const& scalar_kernel_set()
         scalar::gemm_q4_0,
         scalar::gemm_q4_1,
         scalar::gemm_q8_0,
+        scalar::gemm_q4_k,
+        scalar::gemm_q5_k,
+        scalar::gemm_q6_k,
         nullptr, // decode: one row at a time through dot_for
         nullptr,
         nullptr,

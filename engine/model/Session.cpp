@@ -55,6 +55,7 @@ struct Session::Step {
     bool want_q8 { false };
     bool want_q8k { false };
     bool pack_tiles { false }; // Q8 rows also packed for the GEMM, 16 rows per claim
+    bool pack_ktiles { false }; // Q8K rows also packed for the k-quant GEMM
     // Matmul: up to three weights sharing the input, their rows concatenated.
     MatmulTarget targets[3];
     u32 target_count { 0 };
@@ -103,10 +104,17 @@ ErrorOr<Session*> Session::create(Model const& model, ThreadPool& pool, KernelSe
         TRY(session->m_hb.try_resize(size_t(b) * c.n_ff * 2));
         TRY(session->m_act_q8.try_resize(size_t(b) * activation_row_bytes(ActivationFormat::Q8, widest_input)));
         TRY(session->m_act_q8k.try_resize(size_t(b) * activation_row_bytes(ActivationFormat::Q8K, widest_input + QK_K)));
+        size_t scratch = 0;
         if (precision == ActivationPrecision::Int8 && kernels.gemm_for(TensorType::Q4_0)) {
             TRY(session->m_act_tiles.try_resize(gemm_tiles_bytes(b, widest_input)));
-            TRY(session->m_gemm_scratch.try_resize(size_t(pool.thread_count()) * gemm_scratch_bytes(widest_input)));
+            scratch = gemm_scratch_bytes(widest_input);
         }
+        if (precision == ActivationPrecision::Int8 && kernels.gemm_for(TensorType::Q4_K) && widest_input >= QK_K) {
+            TRY(session->m_act_ktiles.try_resize(kgemm_tiles_bytes(b, widest_input)));
+            scratch = scratch > kgemm_scratch_bytes(widest_input) ? scratch : kgemm_scratch_bytes(widest_input);
+        }
+        if (scratch)
+            TRY(session->m_gemm_scratch.try_resize(size_t(pool.thread_count()) * scratch));
         TRY(session->m_scores.try_resize(size_t(pool.thread_count()) * context_length));
         if (precision == ActivationPrecision::Float32)
             TRY(session->m_row_scratch.try_resize(size_t(pool.thread_count()) * widest_input));
@@ -172,7 +180,15 @@ static u64 chunk_rows(u64 total, unsigned count)
 
 bool Session::use_gemm(Weight const& w, u32 batch) const
 {
-    return batch >= s_gemm_min_batch && m_precision == ActivationPrecision::Int8 && !m_act_tiles.is_empty() && m_kernels.gemm_for(w.type);
+    if (batch < s_gemm_min_batch || m_precision != ActivationPrecision::Int8 || !m_kernels.gemm_for(w.type))
+        return false;
+    return activation_format(w.type) == ActivationFormat::Q8K ? !m_act_ktiles.is_empty() : !m_act_tiles.is_empty();
+}
+
+// The packed activations a weight's GEMM takes (see KernelSet::gemm_for).
+u8 const* Session::gemm_tiles(Weight const& w) const
+{
+    return activation_format(w.type) == ActivationFormat::Q8K ? m_act_ktiles.data() : m_act_tiles.data();
 }
 
 void Session::run_step(Step const& step, unsigned index, unsigned count)
@@ -180,19 +196,24 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
     auto const& c = m_model.config();
     switch (step.kind) {
     case StepKind::Quantize: {
-        if (step.pack_tiles) {
+        if (step.pack_tiles || step.pack_ktiles) {
             size_t q8_stride = activation_row_bytes(ActivationFormat::Q8, step.n);
+            size_t q8k_stride = activation_row_bytes(ActivationFormat::Q8K, step.n);
             u32 tiles = (step.batch + s_gemm_columns - 1) / s_gemm_columns;
             for (u32 t; (t = m_next_chunk.fetch_add(1, std::memory_order_relaxed)) < tiles;) {
                 u32 first = t * s_gemm_columns;
                 u32 end = first + s_gemm_columns < step.batch ? first + s_gemm_columns : step.batch;
                 for (u32 b = first; b < end; ++b) {
                     float const* x = step.input + b * step.n;
-                    m_kernels.quantize_q8(x, m_act_q8.data() + b * q8_stride, step.n);
+                    if (step.want_q8)
+                        m_kernels.quantize_q8(x, m_act_q8.data() + b * q8_stride, step.n);
                     if (step.want_q8k)
-                        m_kernels.quantize_q8k(x, m_act_q8k.data() + b * activation_row_bytes(ActivationFormat::Q8K, step.n), step.n);
+                        m_kernels.quantize_q8k(x, m_act_q8k.data() + b * q8k_stride, step.n);
                 }
-                pack_q8_tiles(m_act_q8.data() + first * q8_stride, q8_stride, end - first, step.n, m_act_tiles.data() + size_t(t) * (step.n / QK) * s_gemm_tile_block_bytes);
+                if (step.pack_tiles)
+                    pack_q8_tiles(m_act_q8.data() + first * q8_stride, q8_stride, end - first, step.n, m_act_tiles.data() + size_t(t) * (step.n / QK) * s_gemm_tile_block_bytes);
+                if (step.pack_ktiles)
+                    pack_q8k_tiles(m_act_q8k.data() + first * q8k_stride, q8k_stride, end - first, step.n, m_act_ktiles.data() + size_t(t) * (step.n / QK_K) * s_kgemm_tile_block_bytes);
             }
             return;
         }
@@ -236,7 +257,7 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
                     float result[s_max_batch * s_gemm_rows];
                     for (u64 r0 = lo; r0 < hi; r0 += s_gemm_rows) {
                         u32 rows = hi - r0 < s_gemm_rows ? static_cast<u32>(hi - r0) : s_gemm_rows;
-                        gemm(w.row(r0), w.row_bytes, rows, m_act_tiles.data(), step.batch, w.cols, decoded, result);
+                        gemm(w.row(r0), w.row_bytes, rows, gemm_tiles(w), step.batch, w.cols, decoded, result);
                         for (u32 b = 0; b < step.batch; ++b) {
                             float* out = target.out + size_t(b) * target.out_stride + r0;
                             for (u32 k = 0; k < rows; ++k)
@@ -301,8 +322,8 @@ void Session::run_step(Step const& step, unsigned index, unsigned count)
                 float g[s_max_batch * s_gemm_rows], u[s_max_batch * s_gemm_rows];
                 for (u64 r0 = begin; r0 < end; r0 += s_gemm_rows) {
                     u32 rows = end - r0 < s_gemm_rows ? static_cast<u32>(end - r0) : s_gemm_rows;
-                    m_kernels.gemm_for(step.gate->type)(step.gate->row(r0), step.gate->row_bytes, rows, m_act_tiles.data(), step.batch, c.n_embd, decoded, g);
-                    m_kernels.gemm_for(step.up->type)(step.up->row(r0), step.up->row_bytes, rows, m_act_tiles.data(), step.batch, c.n_embd, decoded, u);
+                    m_kernels.gemm_for(step.gate->type)(step.gate->row(r0), step.gate->row_bytes, rows, gemm_tiles(*step.gate), step.batch, c.n_embd, decoded, g);
+                    m_kernels.gemm_for(step.up->type)(step.up->row(r0), step.up->row_bytes, rows, gemm_tiles(*step.up), step.batch, c.n_embd, decoded, u);
                     for (u32 b = 0; b < step.batch; ++b) {
                         for (u32 k = 0; k < rows; ++k) {
                             float gv = g[b * s_gemm_rows + k];
@@ -397,7 +418,9 @@ void Session::prepare_activations(float const* x, u32 rows, u32 n, Weight const*
         auto format = activation_format(weights[i]->type);
         step.want_q8 = step.want_q8 || format == ActivationFormat::Q8;
         step.want_q8k = step.want_q8k || format == ActivationFormat::Q8K;
-        step.pack_tiles = step.pack_tiles || use_gemm(*weights[i], rows);
+        bool gemm = use_gemm(*weights[i], rows);
+        step.pack_tiles = step.pack_tiles || (gemm && format == ActivationFormat::Q8);
+        step.pack_ktiles = step.pack_ktiles || (gemm && format == ActivationFormat::Q8K);
     }
     if ((!step.want_q8 && !step.want_q8k) || m_precision == ActivationPrecision::Float32)
         return;

@@ -23,9 +23,10 @@ enum class ActivationPrecision {
 class Session {
 public:
     static constexpr u32 s_max_batch = 64;
-    // From this many tokens on, Q4_0/Q4_1/Q8_0 matmuls use the kernel set's
-    // GEMM (weights decoded once per 8 rows, 16 tokens per pass); below it
-    // the padding to 16 tokens costs more than the row kernels.
+    // From this many tokens on, Q4_0/Q4_1/Q8_0 and Q4_K/Q5_K/Q6_K matmuls
+    // use the kernel set's GEMM (weights decoded once per 8 rows, 16 tokens
+    // per pass); below it the padding to 16 tokens costs more than the row
+    // kernels.
     static constexpr u32 s_gemm_min_batch = 8;
 
     // context_length: the limit for this session (capped by the model's).
@@ -56,6 +57,7 @@ private:
     void prepare_activations(float const* x, u32 rows, u32 n, Weight const* const* weights, u32 weight_count);
     void parallel(Step const&);
     bool use_gemm(Weight const&, u32 batch) const;
+    u8 const* gemm_tiles(Weight const&) const;
 
     Model const& m_model;
     ThreadPool& m_pool;
@@ -74,6 +76,7 @@ private:
     Vector<u8> m_act_q8;    // quantized activations, BlockQ8 rows
     Vector<u8> m_act_q8k;   // BlockQ8K rows
     Vector<u8> m_act_tiles; // the Q8 rows packed for the GEMM (pack_q8_tiles)
+    Vector<u8> m_act_ktiles; // the Q8K rows packed for the k-quant GEMM (pack_q8k_tiles)
     Vector<u8> m_gemm_scratch; // per thread, decoded weight rows for the GEMM
     Vector<float> m_scores; // per thread [context]
     Vector<float> m_logits;

@@ -659,3 +659,201 @@ TEST(Kernels, Avx512SetHasItsOwnKQuantKernels)
         EXPECT_NE(avx512.dot_for(type), scalar_kernel_set().dot_for(type)) << tensor_type_name(type);
     }
 }
+
+namespace {
+
+// `columns` Q8K activation rows (kquant_activations: saturated and zero
+// blocks in the mix, or integer-valued with d = 1), packed for the GEMM.
+struct KGemmActivations {
+    size_t stride;
+    std::vector<u8> rows;
+    std::vector<u8> tiles;
+};
+
+KGemmActivations kgemm_activations(u32 columns, size_t n, std::mt19937& rng, bool integer_valued = false)
+{
+    KGemmActivations a;
+    a.stride = activation_row_bytes(ActivationFormat::Q8K, n);
+    a.rows.resize(a.stride * columns);
+    for (u32 c = 0; c < columns; ++c) {
+        std::vector<float> x;
+        if (integer_valued) {
+            x.resize(n);
+            for (size_t i = 0; i < n; ++i)
+                x[i] = static_cast<float>(static_cast<int>(rng() % 9) - 4);
+            for (size_t b = 0; b < n / QK_K; ++b)
+                x[b * QK_K + rng() % QK_K] = rng() % 2 ? 127.0f : -127.0f; // d = 1
+        } else {
+            x = kquant_activations(n, rng);
+        }
+        scalar::quantize_q8k(x.data(), a.rows.data() + c * a.stride, n);
+    }
+    a.tiles.resize(kgemm_tiles_bytes(columns, n));
+    pack_q8k_tiles(a.rows.data(), a.stride, columns, n, a.tiles.data());
+    return a;
+}
+
+// Per element, the largest term the weight contributes (see kquant_magnitude).
+std::vector<double> kquant_terms(TensorType type, u8 const* row, size_t n)
+{
+    auto const& info = tensor_type_info(type);
+    KLayout const l = k_layout(type);
+    std::vector<double> terms(n, 0.0);
+    std::vector<float> part(n);
+    for (int which = 0; which < (type == TensorType::Q6_K ? 1 : 2); ++which) {
+        std::vector<u8> copy(row, row + n / QK_K * info.block_bytes);
+        for (size_t b = 0; b < n / QK_K; ++b)
+            if (type != TensorType::Q6_K)
+                set_half_at(copy.data() + b * info.block_bytes + (which == 0 ? l.dmin : l.d), 0);
+        dequantize_row(type, copy.data(), part.data(), n);
+        for (size_t i = 0; i < n; ++i)
+            terms[i] += std::fabs(part[i]);
+    }
+    return terms;
+}
+
+std::vector<KernelIsa> all_isas()
+{
+    std::vector<KernelIsa> isas { KernelIsa::Scalar };
+    for (auto isa : simd_isas())
+        isas.push_back(isa);
+    return isas;
+}
+
+} // namespace
+
+TEST(Kernels, PackQ8KTilesLayout)
+{
+    std::mt19937 rng(11);
+    size_t const n = 2 * QK_K;
+    u32 const columns = 19; // a full tile and a partial one
+    auto a = kgemm_activations(columns, n, rng);
+    ASSERT_EQ(a.tiles.size(), 2 * (n / QK_K) * s_kgemm_tile_block_bytes);
+    for (u32 c = 0; c < 2 * s_gemm_columns; ++c) {
+        u32 lane = c % s_gemm_columns;
+        for (size_t k = 0; k < n / QK_K; ++k) {
+            u8 const* block = a.tiles.data() + ((c / s_gemm_columns) * (n / QK_K) + k) * s_kgemm_tile_block_bytes;
+            BlockQ8K zero {};
+            auto const* ref = c < columns ? reinterpret_cast<BlockQ8K const*>(a.rows.data() + c * a.stride) + k : &zero;
+            for (u32 e = 0; e < QK_K; ++e)
+                ASSERT_EQ(static_cast<i8>(block[((e / 4) * s_gemm_columns + lane) * 4 + e % 4]), ref->qs[e]) << "c=" << c << " k=" << k << " e=" << e;
+            for (u32 j = 0; j < 16; ++j) {
+                i16 v;
+                std::memcpy(&v, block + s_kgemm_tile_sum16_offset + ((j / 2) * s_gemm_columns + lane) * 4 + (j % 2) * 2, 2);
+                EXPECT_EQ(v, ref->bsums[j]) << "c=" << c << " j=" << j;
+            }
+            for (u32 j = 0; j < 8; ++j) {
+                i16 v;
+                std::memcpy(&v, block + s_kgemm_tile_sum32_offset + ((j / 2) * s_gemm_columns + lane) * 4 + (j % 2) * 2, 2);
+                EXPECT_EQ(v, ref->bsums[2 * j] + ref->bsums[2 * j + 1]) << "c=" << c << " j=" << j;
+            }
+            float d;
+            std::memcpy(&d, block + s_kgemm_tile_d_offset + 4 * lane, 4);
+            EXPECT_EQ(d, ref->d);
+        }
+    }
+}
+
+TEST(Kernels, KQuantGemmMatchesRowDot)
+{
+    // Every kernel set's k-quant GEMM (the scalar one included) against
+    // running dot_for column by column, the scalar reference's and the
+    // set's own: random and extreme blocks, partial row tiles (1, 5),
+    // partial token tiles (9, 33), 1 to 22 super-blocks.
+    std::mt19937 rng(12);
+    auto const& ref = scalar_kernel_set();
+    struct Shape {
+        size_t nb;
+        u32 rows;
+    };
+    for (auto type : s_kquant_types) {
+        for (Shape shape : { Shape { 1, 1 }, Shape { 1, 8 }, Shape { 3, 5 }, Shape { 3, 8 }, Shape { 22, 5 }, Shape { 22, 8 } }) {
+            size_t n = shape.nb * QK_K;
+            size_t row_bytes = tensor_row_bytes(type, n).value();
+            for (u32 columns : { 8u, 9u, 16u, 33u, 128u }) {
+                std::vector<u8> w;
+                for (u32 r = 0; r < shape.rows; ++r) {
+                    auto row = kquant_row(type, shape.nb, rng);
+                    w.insert(w.end(), row.begin(), row.end());
+                }
+                auto a = kgemm_activations(columns, n, rng);
+                std::vector<float> expected(size_t(columns) * shape.rows), magnitude(expected.size());
+                for (u32 r = 0; r < shape.rows; ++r) {
+                    auto terms = kquant_terms(type, w.data() + r * row_bytes, n);
+                    for (u32 c = 0; c < columns; ++c) {
+                        u8 const* act = a.rows.data() + c * a.stride;
+                        ref.dot_for(type)(w.data() + r * row_bytes, act, 0, 1, n, &expected[c * shape.rows + r]);
+                        ASSERT_TRUE(std::isfinite(expected[c * shape.rows + r]));
+                        auto const* blocks = reinterpret_cast<BlockQ8K const*>(act);
+                        double m = 0;
+                        for (size_t i = 0; i < n; ++i)
+                            m += terms[i] * std::fabs(blocks[i / QK_K].d * blocks[i / QK_K].qs[i % QK_K]);
+                        magnitude[c * shape.rows + r] = static_cast<float>(m);
+                    }
+                }
+                for (auto isa : all_isas()) {
+                    auto const& set = kernel_set(isa);
+                    ASSERT_NE(set.gemm_for(type), nullptr) << kernel_isa_name(isa);
+                    // Garbage in the scratch (it is reused across matrices): the GEMM must rewrite what it reads.
+                    std::vector<u8> scratch(kgemm_scratch_bytes(n), 0xA5);
+                    std::vector<float> got(size_t(columns) * s_gemm_rows + 8, -12345.0f);
+                    set.gemm_for(type)(w.data(), row_bytes, shape.rows, a.tiles.data(), columns, n, scratch.data(), got.data());
+                    for (u32 c = 0; c < columns; ++c) {
+                        for (u32 r = 0; r < shape.rows; ++r) {
+                            float own;
+                            set.dot_for(type)(w.data() + r * row_bytes, a.rows.data() + c * a.stride, 0, 1, n, &own);
+                            float e = expected[c * shape.rows + r];
+                            // Only the float accumulation order differs: relative 1e-5 of the dot's magnitude.
+                            double tolerance = 1e-5 * magnitude[c * shape.rows + r];
+                            EXPECT_NEAR(got[c * s_gemm_rows + r], e, tolerance)
+                                << kernel_isa_name(isa) << " " << tensor_type_name(type) << " blocks=" << shape.nb << " columns=" << columns << " rows=" << shape.rows << " r=" << r << " c=" << c;
+                            EXPECT_NEAR(got[c * s_gemm_rows + r], own, 2 * tolerance)
+                                << kernel_isa_name(isa) << " own dot_for, " << tensor_type_name(type) << " r=" << r << " c=" << c;
+                            if (isa == KernelIsa::Scalar) {
+                                EXPECT_EQ(got[c * s_gemm_rows + r], e) << "the scalar GEMM sums in the scalar dot's order";
+                            }
+                        }
+                        for (u32 r = shape.rows; r < s_gemm_rows; ++r)
+                            EXPECT_EQ(got[c * s_gemm_rows + r], -12345.0f) << "rows past `rows` are not written";
+                    }
+                    for (size_t i = size_t(columns) * s_gemm_rows; i < got.size(); ++i)
+                        EXPECT_EQ(got[i], -12345.0f) << "tokens past `columns` are not written";
+                }
+            }
+        }
+    }
+}
+
+TEST(Kernels, KQuantGemmExactOnIntegerValuedInputs)
+{
+    // d = dmin = 1 and integer activations with d = 1 (as in
+    // KQuantSimdExactOnIntegerValuedInputs): every partial sum is an integer
+    // below 2^24, so every set's GEMM equals the scalar dot bit for bit.
+    std::mt19937 rng(13);
+    size_t const nb = 3, n = nb * QK_K;
+    u32 const columns = 37;
+    for (auto type : s_kquant_types) {
+        size_t row_bytes = tensor_row_bytes(type, n).value();
+        for (int rep = 0; rep < 4; ++rep) {
+            std::vector<u8> w;
+            for (u32 r = 0; r < s_gemm_rows; ++r) {
+                auto row = kquant_row(type, nb, rng, true);
+                w.insert(w.end(), row.begin(), row.end());
+            }
+            auto a = kgemm_activations(columns, n, rng, true);
+            for (auto isa : all_isas()) {
+                std::vector<u8> scratch(kgemm_scratch_bytes(n));
+                std::vector<float> got(size_t(columns) * s_gemm_rows);
+                kernel_set(isa).gemm_for(type)(w.data(), row_bytes, s_gemm_rows, a.tiles.data(), columns, n, scratch.data(), got.data());
+                for (u32 c = 0; c < columns; ++c) {
+                    ASSERT_EQ(reinterpret_cast<BlockQ8K const*>(a.rows.data() + c * a.stride)->d, 1.0f);
+                    for (u32 r = 0; r < s_gemm_rows; ++r) {
+                        float expected;
+                        scalar_kernel_set().dot_for(type)(w.data() + r * row_bytes, a.rows.data() + c * a.stride, 0, 1, n, &expected);
+                        ASSERT_EQ(got[c * s_gemm_rows + r], expected) << kernel_isa_name(isa) << " " << tensor_type_name(type) << " r=" << r << " c=" << c << " rep=" << rep;
+                    }
+                }
+            }
+        }
+    }
+}
