@@ -5,6 +5,7 @@ QEMU configuration (issue 6). Not a test: it prints a table and the ratios.
     build/venv/bin/python bench/fs.py [--size-mb 1024] [--rand-seconds 20]
         [--smp 2] [--mem 2048] [--nic virtio] [--accel auto]
         [--image build/metal/aisos.iso] [--only aisos|linux] [--json FILE]
+        [--nvme-completion poll|msix]
 
 Both guests: q35, OVMF, the same -smp/-m/-cpu/accel, the same NIC on QEMU
 user networking (host port -> guest port 80), and the same NVMe device as
@@ -123,7 +124,8 @@ class AisosGuest(Guest):
     def __init__(self, args):
         image = qemu.derive_image(args.image, CACHE / f"aisos-bench{args.image.suffix}",
                                   put={"/aisos/aisos.cfg": (f"ip={linux_guest.GUEST_IP}/24\ngw={linux_guest.GATEWAY}\n"
-                                                            f"admin_password={PASSWORD}\n").encode()})
+                                                            f"admin_password={PASSWORD}\n"
+                                                            f"nvme_completion={args.nvme_completion}\n").encode()})
         self.disk = disk_file(args.size_mb, "aisos")
         config = qemu.MachineConfig(image=image, smp=args.smp, mem=args.mem, nic=args.nic, accel=args.accel,
                                     disk=self.disk, name="bench-fs-aisos")
@@ -362,6 +364,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--accel", choices=qemu.ACCELS, default="auto")
     parser.add_argument("--image", type=Path, default=ROOT / "build" / "metal" / "aisos.iso")
     parser.add_argument("--only", choices=("aisos", "linux"))
+    parser.add_argument("--nvme-completion", choices=("poll", "msix"), default="poll",
+                        help="aiSOS's aisos.cfg nvme_completion (the Linux guest's driver uses interrupts)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     if args.size_mb < 1 or args.rand_seconds < 1:
