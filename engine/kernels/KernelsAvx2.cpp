@@ -603,15 +603,18 @@ AVX2_TARGET void decode_kgemm_rows(TensorType type, void const* w, size_t w_row_
     __m256i const mask = _mm256_set1_epi8(0x0F);
     __m256i const one = _mm256_set1_epi8(1);
     __m256i const three = _mm256_set1_epi8(3);
-    for (size_t k = 0; k < nb; ++k, scratch += s_kgemm_weight_block_bytes) {
-        auto* scales = reinterpret_cast<i32*>(scratch + s_kgemm_scales_offset);
-        auto* bias = reinterpret_cast<i16*>(scratch + s_kgemm_bias_offset);
-        auto* d = reinterpret_cast<float*>(scratch + s_kgemm_d_offset);
-        float* dmin = d + s_gemm_rows;
-        for (u32 r = 0; r < s_gemm_rows; ++r) {
-            u8* u = scratch + r * QK_K;
-            i32* sc_out = scales + r * 16;
-            i16* bias_out = bias + r * 16;
+    size_t const block_bytes = type == TensorType::Q4_K ? sizeof(BlockQ4_K) : type == TensorType::Q5_K ? sizeof(BlockQ5_K) : sizeof(BlockQ6_K);
+    // Row by row: the rows of a tile are adjacent in memory, so this reads
+    // the weights as one sequential stream (they come from DRAM), with a
+    // software prefetch 4 KiB ahead like the decode kernels.
+    for (u32 r = 0; r < s_gemm_rows; ++r) {
+        for (size_t k = 0; k < nb; ++k) {
+            u8* block = scratch + k * s_kgemm_weight_block_bytes;
+            auto* d = reinterpret_cast<float*>(block + s_kgemm_d_offset);
+            float* dmin = d + s_gemm_rows;
+            u8* u = block + r * QK_K;
+            i32* sc_out = reinterpret_cast<i32*>(block + s_kgemm_scales_offset) + r * 16;
+            i16* bias_out = reinterpret_cast<i16*>(block + s_kgemm_bias_offset) + r * 16;
             if (r >= rows) {
                 // Zero rows: the tile math needs no edge cases.
                 for (u32 i = 0; i < QK_K; i += 32)
@@ -624,6 +627,10 @@ AVX2_TARGET void decode_kgemm_rows(TensorType type, void const* w, size_t w_row_
                 continue;
             }
             u8 const* row = static_cast<u8 const*>(w) + r * w_row_bytes;
+            char const* ahead = reinterpret_cast<char const*>(row + k * block_bytes) + 4096;
+            _mm_prefetch(ahead, _MM_HINT_T0);
+            _mm_prefetch(ahead + 64, _MM_HINT_T0);
+            _mm_prefetch(ahead + 128, _MM_HINT_T0);
             if (type == TensorType::Q6_K) {
                 auto const& x = reinterpret_cast<BlockQ6_K const*>(row)[k];
                 for (u32 h = 0; h < 2; ++h) {
