@@ -303,27 +303,22 @@ void gemm_q6_k(void const* w, size_t w_row_bytes, u32 rows, void const* tiles, u
     kgemm<TensorType::Q6_K>(w, w_row_bytes, rows, tiles, columns, n, scratch, out);
 }
 
-void dot_q4_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
+// 1-4 activation columns, each a compile-time count (the accumulators stay in registers).
+template<Kind K>
+void dot_q45_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
 {
     auto const* bytes = static_cast<u8 const*>(a);
     switch (columns) {
-    case 1: dot_q45_k_columns<Kind::Q4_K, 1>(w, bytes, stride, n / QK_K, out); break;
-    case 2: dot_q45_k_columns<Kind::Q4_K, 2>(w, bytes, stride, n / QK_K, out); break;
-    case 3: dot_q45_k_columns<Kind::Q4_K, 3>(w, bytes, stride, n / QK_K, out); break;
-    default: dot_q45_k_columns<Kind::Q4_K, 4>(w, bytes, stride, n / QK_K, out); break;
+    case 1: dot_q45_k_columns<K, 1>(w, bytes, stride, n / QK_K, out); break;
+    case 2: dot_q45_k_columns<K, 2>(w, bytes, stride, n / QK_K, out); break;
+    case 3: dot_q45_k_columns<K, 3>(w, bytes, stride, n / QK_K, out); break;
+    default: dot_q45_k_columns<K, 4>(w, bytes, stride, n / QK_K, out); break;
     }
 }
 
-void dot_q5_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
-{
-    auto const* bytes = static_cast<u8 const*>(a);
-    switch (columns) {
-    case 1: dot_q45_k_columns<Kind::Q5_K, 1>(w, bytes, stride, n / QK_K, out); break;
-    case 2: dot_q45_k_columns<Kind::Q5_K, 2>(w, bytes, stride, n / QK_K, out); break;
-    case 3: dot_q45_k_columns<Kind::Q5_K, 3>(w, bytes, stride, n / QK_K, out); break;
-    default: dot_q45_k_columns<Kind::Q5_K, 4>(w, bytes, stride, n / QK_K, out); break;
-    }
-}
+void dot_q4_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out) { dot_q45_k<Kind::Q4_K>(w, a, stride, columns, n, out); }
+
+void dot_q5_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out) { dot_q45_k<Kind::Q5_K>(w, a, stride, columns, n, out); }
 
 void dot_q6_k(void const* w, void const* a, size_t stride, u32 columns, size_t n, float* out)
 {

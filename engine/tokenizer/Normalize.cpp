@@ -175,17 +175,8 @@ u8 unicode_combining_class(u32 cp)
 {
     if (cp < s_combining_class_ranges[0].first || (cp & s_raw_byte))
         return 0;
-    size_t lo = 0, hi = sizeof(s_combining_class_ranges) / sizeof(s_combining_class_ranges[0]);
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (cp < s_combining_class_ranges[mid].first)
-            hi = mid;
-        else if (cp > s_combining_class_ranges[mid].last)
-            lo = mid + 1;
-        else
-            return static_cast<u8>(s_combining_class_ranges[mid].combining_class);
-    }
-    return 0;
+    auto const* range = find_unicode_range(s_combining_class_ranges, cp);
+    return range ? static_cast<u8>(range->combining_class) : 0;
 }
 
 u32 unicode_compose_pair(u32 first, u32 second)

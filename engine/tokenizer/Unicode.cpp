@@ -7,17 +7,7 @@ namespace aisos::engine {
 template<size_t N>
 static bool in_ranges(UnicodeRange const (&ranges)[N], u32 cp)
 {
-    size_t lo = 0, hi = N;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (cp < ranges[mid].first)
-            hi = mid;
-        else if (cp > ranges[mid].last)
-            lo = mid + 1;
-        else
-            return true;
-    }
-    return false;
+    return find_unicode_range(ranges, cp) != nullptr;
 }
 
 bool unicode_is_letter(u32 cp)
